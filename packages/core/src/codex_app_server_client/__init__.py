@@ -1,0 +1,33 @@
+"""Async Python client for the Codex app-server JSON-RPC protocol.
+
+Start with :class:`CodexClient`. Transports (``stdio://``, ``ws://``, ``wss://`` and any that
+a third party ships) are plugins; see :mod:`codex_app_server_client.plugins`.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    CodexContinuationError,
+    CodexError,
+    CodexProtocolError,
+    CodexTimeoutError,
+    CodexTransportError,
+    CodexTransportNotFoundError,
+    CodexTurnFailedError,
+    CodexTurnInactiveError,
+)
+from .transport import SupportsSendEof, Transport, TransportSpec
+
+__all__ = [
+    "CodexContinuationError",
+    "CodexError",
+    "CodexProtocolError",
+    "CodexTimeoutError",
+    "CodexTransportError",
+    "CodexTransportNotFoundError",
+    "CodexTurnFailedError",
+    "CodexTurnInactiveError",
+    "SupportsSendEof",
+    "Transport",
+    "TransportSpec",
+]

@@ -1,0 +1,145 @@
+"""Every exception this SDK raises on purpose, as one tree.
+
+```
+CodexError                        catch-all for this SDK
+├── CodexTransportError           the connection could not be opened, broke, or was closed
+│   └── CodexTransportNotFoundError   no installed transport plugin serves the URL's scheme
+├── CodexTimeoutError             a request got no answer in time
+│   └── CodexTurnInactiveError    a turn produced no event in time (it keeps running)
+├── CodexProtocolError            the server answered a request with a JSON-RPC error
+├── CodexTurnFailedError          a turn ended with status "failed"
+└── CodexContinuationError        a continuation is unknown to this client or already spent
+```
+
+Each message says what happened and what the caller can do about it. Attributes carry the
+machine-readable parts (error codes, ids, the stderr tail of a child process).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Continuation
+
+__all__ = [
+    "CodexContinuationError",
+    "CodexError",
+    "CodexProtocolError",
+    "CodexTimeoutError",
+    "CodexTransportError",
+    "CodexTransportNotFoundError",
+    "CodexTurnFailedError",
+    "CodexTurnInactiveError",
+]
+
+
+class CodexError(Exception):
+    """Base class of every error this SDK raises on purpose."""
+
+
+class CodexTransportError(CodexError):
+    """The connection to the app-server could not be opened, was lost, or is closed.
+
+    Every request and every turn still waiting when the connection ends fails with this error.
+    Open a new client to continue.
+
+    Attributes:
+        stderr_tail: the last lines the server process wrote to stderr, when the transport
+            runs a child process and it wrote any; ``None`` otherwise.
+    """
+
+    def __init__(self, message: str, *, stderr_tail: str | None = None) -> None:
+        if stderr_tail:
+            message = f"{message}\n--- last lines of the server's stderr ---\n{stderr_tail}"
+        super().__init__(message)
+        self.stderr_tail = stderr_tail
+
+
+class CodexTransportNotFoundError(CodexTransportError, ValueError):
+    """No installed transport plugin serves the scheme of the URL given.
+
+    Attributes:
+        scheme: the scheme that was asked for.
+        available: the schemes the installed plugins serve.
+    """
+
+    def __init__(self, message: str, *, scheme: str, available: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.scheme = scheme
+        self.available = available
+
+
+class CodexTimeoutError(CodexError, TimeoutError):
+    """A request got no answer within its timeout.
+
+    The server may still act on the request; the client stops waiting and drops a late answer.
+    Raise the ``timeout=`` of the call (or the client's ``request_timeout``) if the server is
+    just slow.
+    """
+
+
+class CodexTurnInactiveError(CodexTimeoutError):
+    """A turn produced no event for ``inactivity_timeout`` seconds; the turn keeps running.
+
+    Pass ``.continuation`` back to ``chat``/``chat_once`` to keep waiting on the same turn, or
+    to ``cancel`` to interrupt it.
+
+    Attributes:
+        continuation: where to resume waiting (thread id, turn id and cursor).
+        idle_seconds: how long the turn had been silent when the wait gave up.
+    """
+
+    def __init__(self, message: str, *, continuation: Continuation, idle_seconds: float) -> None:
+        super().__init__(message)
+        self.continuation = continuation
+        self.idle_seconds = idle_seconds
+
+
+class CodexProtocolError(CodexError):
+    """The server answered a request with a JSON-RPC error.
+
+    Attributes:
+        code: the JSON-RPC error code (the app-server uses -32600 for most errors).
+        message: the server's error message.
+        data: the error's ``data`` member, if any.
+        method: the method of the request that failed.
+    """
+
+    def __init__(self, message: str, *, code: int, data: Any = None, method: str = "") -> None:
+        prefix = f"{method} failed" if method else "request failed"
+        super().__init__(f"{prefix}: {message} (JSON-RPC error {code})")
+        self.code = code
+        self.message = message
+        self.data = data
+        self.method = method
+
+
+class CodexTurnFailedError(CodexError):
+    """A turn ended with status ``failed``; the thread can take a new turn.
+
+    Attributes:
+        thread_id: the thread the turn ran on.
+        turn_id: the failed turn.
+        error_info: the server's ``codexErrorInfo``: a string such as
+            ``"internalServerError"``, an object such as
+            ``{"httpConnectionFailed": {"httpStatusCode": 401}}``, or ``None``.
+        message: the server's error message.
+    """
+
+    def __init__(
+        self, message: str, *, thread_id: str, turn_id: str, error_info: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.thread_id = thread_id
+        self.turn_id = turn_id
+        self.error_info = error_info
+
+
+class CodexContinuationError(CodexError, LookupError):
+    """A continuation is not known to this client, or its turn was already collected.
+
+    Continuations only work on the client that issued them, and only until the turn's result
+    has been handed out (or the turn was cancelled).
+    """

@@ -1,0 +1,1 @@
+"""stdio transport for codex-app-server-client."""
