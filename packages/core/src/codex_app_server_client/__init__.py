@@ -6,6 +6,8 @@ a third party ships) are plugins; see :mod:`codex_app_server_client.plugins`.
 
 from __future__ import annotations
 
+from ._version import __version__
+from .client import CodexClient
 from .errors import (
     CodexContinuationError,
     CodexError,
@@ -19,6 +21,7 @@ from .errors import (
 from .transport import SupportsSendEof, Transport, TransportSpec
 
 __all__ = [
+    "CodexClient",
     "CodexContinuationError",
     "CodexError",
     "CodexProtocolError",
@@ -30,4 +33,5 @@ __all__ = [
     "SupportsSendEof",
     "Transport",
     "TransportSpec",
+    "__version__",
 ]

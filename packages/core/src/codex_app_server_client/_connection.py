@@ -1,0 +1,300 @@
+"""The async connection: anyio glue between a transport and the sans-I/O JSON-RPC engine.
+
+One reader task feeds every received message to :class:`JsonRpcConnection` and dispatches the
+event: answers wake their waiting request, notifications go to the listeners (synchronously,
+so they must not block), server requests each run their handler in a task of their own so a
+slow handler (a human approving a command) never stalls the reader.
+
+When the transport ends, breaks, or the connection is closed, every waiting request fails at
+once with :class:`CodexTransportError`, and so does every later call.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+import anyio
+import anyio.abc
+
+from .errors import CodexProtocolError, CodexTimeoutError, CodexTransportError
+from .protocol import (
+    ErrorResponse,
+    JsonRpcConnection,
+    Malformed,
+    Notification,
+    Response,
+    ServerRequest,
+)
+from .transport import Transport
+
+__all__ = ["Connection", "ServerRequestError"]
+
+logger = logging.getLogger("codex_app_server_client.connection")
+
+OVERLOADED: Final = -32001
+"""The app-server's error code for "Server overloaded; retry later."."""
+
+METHOD_NOT_FOUND: Final = -32601
+INTERNAL_ERROR: Final = -32603
+
+CLOSE_TIMEOUT: Final = 10.0
+"""Upper bound on closing the transport; transports bound themselves, this is a backstop."""
+
+
+class ServerRequestError(Exception):
+    """Raise from a server-request handler to answer with a specific JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+NotificationListener = Callable[[Notification], None]
+ServerRequestHandler = Callable[[ServerRequest], Awaitable[Any]]
+CloseListener = Callable[[CodexTransportError], None]
+
+
+class _Slot:
+    """Where the reader leaves the answer to one request."""
+
+    __slots__ = ("answer", "event")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.answer: Response | ErrorResponse | None = None
+
+
+class Connection:
+    """A live JSON-RPC session over one transport. Create, then :meth:`start` in a task group."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        on_server_request: ServerRequestHandler | None = None,
+        overload_retries: int = 4,
+        overload_backoff: float = 0.05,
+    ) -> None:
+        self._transport = transport
+        self._engine = JsonRpcConnection()
+        self._slots: dict[int, _Slot] = {}
+        self._listeners: list[NotificationListener] = []
+        self._close_listeners: list[CloseListener] = []
+        self._on_server_request = on_server_request
+        self._closed: CodexTransportError | None = None
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._reader_scope: anyio.CancelScope | None = None
+        self._overload_retries = overload_retries
+        self._overload_backoff = overload_backoff
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Start the reader; server-request handlers will also run in ``task_group``."""
+        self._task_group = task_group
+        task_group.start_soon(self._read_loop, name="codex_app_server_client reader")
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection has ended (by close, end of stream or failure)."""
+        return self._closed is not None
+
+    @property
+    def pending_requests(self) -> int:
+        """How many requests are waiting for an answer."""
+        return len(self._slots)
+
+    def add_listener(self, listener: NotificationListener) -> Callable[[], None]:
+        """Call ``listener`` for every notification; returns a function that removes it.
+
+        Listeners run on the reader task: they must return quickly and not block. An
+        exception in a listener is logged and does not affect the connection.
+        """
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def add_close_listener(self, listener: CloseListener) -> None:
+        """Call ``listener`` once, with the error, when the connection ends."""
+        self._close_listeners.append(listener)
+
+    async def aclose(self, reason: str = "the client was closed") -> None:
+        """Fail everything still waiting, stop the reader and close the transport."""
+        self._fail_all(CodexTransportError(f"{reason}; open a new client to continue"))
+        if self._reader_scope is not None:
+            self._reader_scope.cancel()
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT):
+            await self._transport.aclose()
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None, timeout: float
+    ) -> Any:
+        """Send a request and wait for its result.
+
+        ``-32001`` (server overloaded) answers are retried with exponential backoff and
+        jitter, up to the configured number of retries; ``timeout`` bounds each attempt.
+
+        Raises:
+            CodexProtocolError: the server answered with a JSON-RPC error.
+            CodexTimeoutError: no answer within ``timeout`` seconds.
+            CodexTransportError: the connection ended before the answer came.
+        """
+        attempt = 0
+        while True:
+            answer = await self._request_once(method, params, timeout)
+            if isinstance(answer, Response):
+                return answer.result
+            if answer.code == OVERLOADED and attempt < self._overload_retries:
+                delay = self._overload_backoff * (2**attempt)
+                attempt += 1
+                logger.debug("%s: server overloaded, retry %d in %.3fs", method, attempt, delay)
+                await anyio.sleep(delay * random.uniform(0.5, 1.5))
+                continue
+            raise CodexProtocolError(
+                answer.message, code=answer.code, data=answer.data, method=method
+            )
+
+    async def _request_once(
+        self, method: str, params: Mapping[str, Any] | None, timeout: float
+    ) -> Response | ErrorResponse:
+        self._raise_if_closed()
+        request_id, data = self._engine.send_request(method, params)
+        slot = _Slot()
+        self._slots[request_id] = slot
+        try:
+            await self._send(data)
+            with anyio.move_on_after(timeout if timeout is not None else math.inf):
+                await slot.event.wait()
+        finally:
+            del self._slots[request_id]
+            if slot.answer is None:
+                self._engine.forget(request_id)
+        if slot.answer is not None:
+            return slot.answer
+        self._raise_if_closed()
+        raise CodexTimeoutError(
+            f"{method} got no answer within {timeout:g} s; the server may be busy or may have "
+            "dropped the request. Retry, or pass a larger timeout= (or request_timeout= to "
+            "the client)."
+        )
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
+        """Send a notification (no answer expected)."""
+        self._raise_if_closed()
+        await self._send(self._engine.send_notification(method, params))
+
+    async def _send(self, data: bytes) -> None:
+        try:
+            await self._transport.send(data)
+        except CodexTransportError as exc:
+            self._fail_all(exc)
+            raise
+        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            error = CodexTransportError(f"sending to the app-server failed: {exc!r}")
+            self._fail_all(error)
+            raise error from exc
+
+    def _raise_if_closed(self) -> None:
+        if self._closed is not None:
+            raise _copy_error(self._closed)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        with anyio.CancelScope() as scope:
+            self._reader_scope = scope
+            try:
+                while True:
+                    data = await self._transport.receive()
+                    self._dispatch(data)
+            except anyio.EndOfStream:
+                self._fail_all(
+                    CodexTransportError(
+                        "the app-server closed the connection; open a new client to continue"
+                    )
+                )
+            except CodexTransportError as exc:
+                self._fail_all(exc)
+            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                self._fail_all(CodexTransportError(f"the connection to the app-server broke: {exc!r}"))
+
+    def _dispatch(self, data: bytes) -> None:
+        event = self._engine.receive(data)
+        if isinstance(event, Notification):
+            for listener in tuple(self._listeners):
+                try:
+                    listener(event)
+                except Exception:
+                    logger.exception("notification listener failed on %s", event.method)
+        elif isinstance(event, Response | ErrorResponse):
+            slot = self._slots.get(event.request_id)
+            if slot is not None:
+                slot.answer = event
+                slot.event.set()
+        elif isinstance(event, ServerRequest):
+            assert self._task_group is not None
+            self._task_group.start_soon(self._answer_server_request, event)
+        else:
+            _log_malformed(event)
+
+    async def _answer_server_request(self, request: ServerRequest) -> None:
+        handler = self._on_server_request
+        try:
+            if handler is None:
+                raise ServerRequestError(
+                    METHOD_NOT_FOUND, f"this client does not handle {request.method!r}"
+                )
+            result = await handler(request)
+        except ServerRequestError as exc:
+            data = self._engine.send_error(request.request_id, exc.code, exc.message, exc.data)
+        except Exception as exc:
+            logger.exception("handler for server request %s failed", request.method)
+            data = self._engine.send_error(
+                request.request_id, INTERNAL_ERROR, f"client handler failed: {exc!r}"
+            )
+        else:
+            data = self._engine.send_result(request.request_id, result)
+        if self._closed is not None:
+            return
+        try:
+            await self._send(data)
+        except CodexTransportError:
+            logger.debug("could not answer %s: connection closed", request.method)
+
+    def _fail_all(self, error: CodexTransportError) -> None:
+        if self._closed is not None:
+            return
+        self._closed = error
+        for slot in self._slots.values():
+            slot.event.set()
+        for listener in self._close_listeners:
+            try:
+                listener(error)
+            except Exception:
+                logger.exception("close listener failed")
+
+
+def _copy_error(error: CodexTransportError) -> CodexTransportError:
+    # Each waiter raises its own instance, so tracebacks of concurrent waiters don't mix.
+    copy = CodexTransportError.__new__(type(error))
+    copy.args = error.args
+    copy.__dict__.update(error.__dict__)
+    copy.__cause__ = error.__cause__
+    return copy
+
+
+def _log_malformed(event: Malformed) -> None:
+    preview = event.data[:200]
+    logger.warning("ignoring a message from the server: %s: %r", event.reason, preview)
