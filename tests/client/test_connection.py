@@ -6,7 +6,7 @@ need exact control of timing and misbehaviour; the fake app-server covers realis
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -43,7 +43,7 @@ async def handshake(server: MemoryTransport) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def connected(**kwargs: Any) -> AsyncIterator[tuple[CodexClient, MemoryTransport]]:
+async def connected(**kwargs: Any) -> AsyncGenerator[tuple[CodexClient, MemoryTransport]]:
     client_end, server = memory_transport_pair()
     try:
         async with anyio.create_task_group() as tg:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from codex_app_server_client.testing import memory_transport_pair
@@ -12,7 +12,7 @@ from codex_app_server_client.transport import Transport
 
 class TestMemoryTransportConformance(TransportConformance):
     @asynccontextmanager
-    async def open_pair(self) -> AsyncIterator[tuple[Transport, TransportPeer]]:
+    async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer]]:
         client, server = memory_transport_pair()
         try:
             yield client, server

@@ -12,7 +12,6 @@ once with :class:`CodexTransportError`, and so does every later call.
 from __future__ import annotations
 
 import logging
-import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
@@ -138,9 +137,7 @@ class Connection:
 
     # -- requests --------------------------------------------------------------------------
 
-    async def request(
-        self, method: str, params: Mapping[str, Any] | None, timeout: float
-    ) -> Any:
+    async def request(self, method: str, params: Mapping[str, Any] | None, timeout: float) -> Any:
         """Send a request and wait for its result.
 
         ``-32001`` (server overloaded) answers are retried with exponential backoff and
@@ -175,7 +172,7 @@ class Connection:
         self._slots[request_id] = slot
         try:
             await self._send(data)
-            with anyio.move_on_after(timeout if timeout is not None else math.inf):
+            with anyio.move_on_after(timeout):
                 await slot.event.wait()
         finally:
             del self._slots[request_id]
@@ -228,7 +225,9 @@ class Connection:
             except CodexTransportError as exc:
                 self._fail_all(exc)
             except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-                self._fail_all(CodexTransportError(f"the connection to the app-server broke: {exc!r}"))
+                self._fail_all(
+                    CodexTransportError(f"the connection to the app-server broke: {exc!r}")
+                )
 
     def _dispatch(self, data: bytes) -> None:
         event = self._engine.receive(data)

@@ -6,16 +6,18 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 import anyio.abc
 
 from ._connection import Connection, ServerRequestError
 from ._version import __version__
-from .plugins import PluginManager, resolve_transport
 from .protocol import Notification, ServerRequest
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .plugins import PluginManager
 
 __all__ = ["CodexClient"]
 
@@ -77,6 +79,9 @@ class CodexClient:
         **transport_options: Any,
     ) -> None:
         if isinstance(target, str):
+            # pluggy and the plugin modules load only when a URL needs resolving.
+            from .plugins import resolve_transport
+
             # Resolve now so a missing transport fails at construction, with the install hint.
             self._spec = resolve_transport(target, plugin_manager)
             self._transport: Transport | None = None

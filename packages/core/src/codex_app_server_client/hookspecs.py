@@ -51,4 +51,3 @@ def codex_app_server_client_transports() -> Sequence[TransportSpec]:  # type: ig
     marked ``trylast``, so any other installed plugin for ``stdio://``, ``ws://`` or ``wss://``
     overrides them on purpose, never by accident of install order.
     """
-    ...

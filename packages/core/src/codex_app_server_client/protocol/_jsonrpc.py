@@ -130,7 +130,9 @@ class JsonRpcConnection:
         """The ids of requests sent and not yet answered or forgotten, with their methods."""
         return self._pending
 
-    def send_request(self, method: str, params: Mapping[str, Any] | None = None) -> tuple[int, bytes]:
+    def send_request(
+        self, method: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[int, bytes]:
         """Encode a request with a fresh id and start tracking it.
 
         Returns the id and the bytes to send. Send them, then wait for the :class:`Response`
@@ -175,9 +177,7 @@ class JsonRpcConnection:
         except orjson.JSONEncodeError as exc:
             raise TypeError(f"cannot encode the result for request {request_id!r}: {exc}") from None
 
-    def send_error(
-        self, request_id: RequestId, code: int, message: str, data: Any = None
-    ) -> bytes:
+    def send_error(self, request_id: RequestId, code: int, message: str, data: Any = None) -> bytes:
         """Encode a JSON-RPC error answer to a :class:`ServerRequest`."""
         error: dict[str, Any] = {"code": code, "message": message}
         if data is not None:

@@ -264,4 +264,3 @@ class TransportConformance:
                 # The other direction still works after a half-close.
                 await peer.send(b'{"reply":true}')
                 assert await transport.receive() == b'{"reply":true}'
-

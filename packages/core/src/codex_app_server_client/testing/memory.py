@@ -20,7 +20,9 @@ class MemoryTransport:
     """One end of an in-memory connection; see :func:`memory_transport_pair`."""
 
     def __init__(
-        self, send_stream: MemoryObjectSendStream[bytes], receive_stream: MemoryObjectReceiveStream[bytes]
+        self,
+        send_stream: MemoryObjectSendStream[bytes],
+        receive_stream: MemoryObjectReceiveStream[bytes],
     ) -> None:
         self._send_stream = send_stream
         self._receive_stream = receive_stream

@@ -1,0 +1,68 @@
+"""Developer and CI tasks. Every session installs the locked workspace into its own venv.
+
+nox -s lint typecheck tests     # what CI runs (the README's test command)
+nox -s conformance              # the transport contract over every first-party transport
+nox -s e2e                      # only the tests that drive the real codex binary
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+
+
+def _sync(session: nox.Session, *groups: str) -> None:
+    """Install the workspace exactly as locked (all members, extras and the given groups)."""
+    args = ["uv", "sync", "--frozen", "--inexact"]
+    for group in groups:
+        args += ["--group", group]
+    session.run_install(
+        *args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    session.run("python", "-m", "pytest", *args, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite, real-binary end-to-end tests included."""
+    _sync(session)
+    _pytest(session)
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """The transport conformance contract over in-memory, stdio, ws and a third-party one."""
+    _sync(session)
+    _pytest(session, "tests/conformance")
+
+
+@nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """Only the tests that run the real codex binary (offline, against a fake provider)."""
+    _sync(session)
+    _pytest(session, "-m", "e2e")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    _sync(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """pyright in strict mode over the packages and the tests."""
+    _sync(session, "lint")
+    session.run("pyright")
