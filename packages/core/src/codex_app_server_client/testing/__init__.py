@@ -13,6 +13,7 @@ need pytest (``pip install 'codex-app-server-client[testing]'``).
 
 from __future__ import annotations
 
+from .fake_server import FakeAppServer
 from .memory import MemoryTransport, memory_transport_pair
 
-__all__ = ["MemoryTransport", "memory_transport_pair"]
+__all__ = ["FakeAppServer", "MemoryTransport", "memory_transport_pair"]
