@@ -131,6 +131,7 @@ class CodexClient:
                 assert self._transport is not None
                 transport = self._transport
                 stack.push_async_callback(transport.aclose)
+            self._transport = transport
             task_group = await stack.enter_async_context(anyio.create_task_group())
             self._task_group = task_group
             connection = Connection(transport, on_server_request=self._handle_server_request)
@@ -185,6 +186,13 @@ class CodexClient:
         if self._initialize_result is None:
             raise RuntimeError("the client is not connected; use it with `async with`")
         return self._initialize_result
+
+    @property
+    def transport(self) -> Transport:
+        """The open transport, for diagnostics (e.g. the stdio transport's ``pid``)."""
+        if self._transport is None:
+            raise RuntimeError("the client is not connected; use it with `async with`")
+        return self._transport
 
     @property
     def user_agent(self) -> str:

@@ -1,0 +1,27 @@
+"""The WebSocket transport passes the transport contract, on asyncio and on trio."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import anyio
+
+from codex_app_server_client.plugins import resolve_transport
+from codex_app_server_client.testing.conformance import TransportConformance, TransportPeer
+from codex_app_server_client.transport import Transport
+from codex_app_server_client_ws._testing import serve_websocket
+
+
+class TestWebSocketTransportConformance(TransportConformance):
+    supports_send_eof = False
+
+    @asynccontextmanager
+    async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer], None]:
+        async with serve_websocket() as server:
+            spec = resolve_transport(server.url)
+            assert spec.name == "ws"
+            async with spec.open(server.url, {"close_timeout": 2.0}) as transport:
+                with anyio.fail_after(10):
+                    peer = await server.accept()
+                yield transport, peer
