@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import AsyncGenerator, Generator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +114,6 @@ async def test_killing_the_server_fails_a_pending_request_within_a_second(
                             await anyio.wait_all_tasks_blocked()
                             await anyio.lowlevel.checkpoint()
             finally:
-                try:
+                with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
     assert len(errors) == 1

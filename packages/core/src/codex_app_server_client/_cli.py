@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
 
@@ -25,9 +26,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="transport URL (default: stdio://, which starts `codex app-server`)",
     )
     ping.add_argument("--token", help="bearer token for a ws:// or wss:// server")
-    ping.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait for each answer"
-    )
+    ping.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer")
     commands.add_parser("transports", help="list the installed transports and their schemes")
     return parser
 
@@ -35,7 +34,7 @@ def _build_parser() -> argparse.ArgumentParser:
 async def _ping(url: str, token: str | None, timeout: float) -> None:
     from .client import CodexClient
 
-    options = {"token": token} if token else {}
+    options: dict[str, Any] = {"token": token} if token else {}
     with anyio.fail_after(timeout * 2):
         async with CodexClient(url, request_timeout=timeout, **options) as client:
             info = client.initialize_result
