@@ -89,6 +89,7 @@ class Connection:
         self._closed: CodexTransportError | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
         self._reader_scope: anyio.CancelScope | None = None
+        self._handler_scopes: dict[object, anyio.CancelScope] = {}
         self._overload_retries = overload_retries
         self._overload_backoff = overload_backoff
 
@@ -248,7 +249,39 @@ class Connection:
         else:
             _log_malformed(event)
 
+    @property
+    def handling_server_requests(self) -> int:
+        """How many server requests are being handled right now."""
+        return len(self._handler_scopes)
+
+    def retire(self, request_id: object) -> None:
+        """The server no longer needs an answer to ``request_id``: stop its handler, send none.
+
+        Called on ``serverRequest/resolved`` (the turn ended, was interrupted, or another client
+        answered). A late answer would be harmless, but the handler may be waiting on a human.
+        """
+        scope = self._handler_scopes.get(request_id)
+        if scope is not None:
+            scope.cancel()
+
     async def _answer_server_request(self, request: ServerRequest) -> None:
+        with anyio.CancelScope() as scope:
+            self._handler_scopes[request.request_id] = scope
+            try:
+                data = await self._run_handler(request)
+            finally:
+                self._handler_scopes.pop(request.request_id, None)
+        if scope.cancelled_caught:
+            logger.debug("server request %s was retired before it was answered", request.method)
+            return
+        if self._closed is not None:
+            return
+        try:
+            await self._send(data)
+        except CodexTransportError:
+            logger.debug("could not answer %s: connection closed", request.method)
+
+    async def _run_handler(self, request: ServerRequest) -> bytes:
         handler = self._on_server_request
         try:
             if handler is None:
@@ -257,20 +290,21 @@ class Connection:
                 )
             result = await handler(request)
         except ServerRequestError as exc:
-            data = self._engine.send_error(request.request_id, exc.code, exc.message, exc.data)
+            return self._engine.send_error(request.request_id, exc.code, exc.message, exc.data)
         except Exception as exc:
             logger.exception("handler for server request %s failed", request.method)
-            data = self._engine.send_error(
+            return self._engine.send_error(
                 request.request_id, INTERNAL_ERROR, f"client handler failed: {exc!r}"
             )
         else:
-            data = self._engine.send_result(request.request_id, result)
-        if self._closed is not None:
-            return
-        try:
-            await self._send(data)
-        except CodexTransportError:
-            logger.debug("could not answer %s: connection closed", request.method)
+            try:
+                data = self._engine.send_result(request.request_id, result)
+            except TypeError as exc:
+                logger.error("handler for %s returned an unencodable result", request.method)
+                data = self._engine.send_error(
+                    request.request_id, INTERNAL_ERROR, f"client handler result invalid: {exc}"
+                )
+        return data
 
     def _fail_all(self, error: CodexTransportError) -> None:
         if self._closed is not None:

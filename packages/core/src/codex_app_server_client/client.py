@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 import anyio
 import anyio.abc
 
 from ._connection import Connection, ServerRequestError
+from ._turn_stream import TurnStream
 from ._version import __version__
-from .protocol import Notification, ServerRequest
+from .errors import CodexContinuationError, CodexError, CodexProtocolError
+from .models import (
+    ApprovalDecision,
+    ApprovalHandler,
+    ApprovalRequest,
+    CancelResult,
+    ChatResult,
+    CommandApprovalRequest,
+    Continuation,
+    FileChangeApprovalRequest,
+)
+from .protocol import Notification, ServerRequest, TurnRouter, TurnState
 from .transport import Transport
 
 if TYPE_CHECKING:
     from .plugins import PluginManager
 
-__all__ = ["CodexClient"]
+__all__ = ["CodexClient", "TurnStream"]
 
 logger = logging.getLogger("codex_app_server_client.client")
 
@@ -30,6 +43,39 @@ DEFAULT_CLIENT_INFO: Mapping[str, str] = {
 }
 
 ServerRequestHandler = Callable[[ServerRequest], Awaitable[Any]]
+
+
+class _Default:
+    """Marks "use the client's setting" where ``None`` already means "no limit"."""
+
+    def __repr__(self) -> str:
+        return "<client default>"
+
+
+DEFAULT: Final = _Default()
+
+TURN_OPTIONS: Final[Mapping[str, str]] = {
+    "cwd": "cwd",
+    "model": "model",
+    "effort": "effort",
+    "summary": "summary",
+    "personality": "personality",
+    "approval_policy": "approvalPolicy",
+    "approvals_reviewer": "approvalsReviewer",
+    "sandbox_policy": "sandboxPolicy",
+    "output_schema": "outputSchema",
+    "service_tier": "serviceTier",
+    "client_user_message_id": "clientUserMessageId",
+}
+"""Turn options accepted as keywords, mapped to their ``turn/start`` field."""
+
+_SANDBOX_SHORTHANDS: Final[Mapping[str, dict[str, str]]] = {
+    "read-only": {"type": "readOnly"},
+    "workspace-write": {"type": "workspaceWrite"},
+    "danger-full-access": {"type": "dangerFullAccess"},
+}
+
+_DECISIONS: Final = frozenset(d.value for d in ApprovalDecision)
 
 
 class CodexClient:
@@ -71,7 +117,7 @@ class CodexClient:
         *,
         request_timeout: float = 30.0,
         inactivity_timeout: float | None = 180.0,
-        approval_handler: Callable[..., Awaitable[Any]] | None = None,
+        approval_handler: ApprovalHandler | None = None,
         client_info: Mapping[str, str] | None = None,
         experimental_api: bool = False,
         opt_out_notifications: Sequence[str] | None = None,
@@ -108,6 +154,10 @@ class CodexClient:
         self._connection: Connection | None = None
         self._initialize_result: dict[str, Any] | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._router = TurnRouter()
+        self._waiting: set[str] = set()
+        """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
+        self._loaded_threads: set[str] = set()
 
     def __repr__(self) -> str:
         target = self._target if isinstance(self._target, str) else type(self._target).__name__
@@ -136,6 +186,8 @@ class CodexClient:
             self._task_group = task_group
             connection = Connection(transport, on_server_request=self._handle_server_request)
             self._connection = connection
+            connection.add_listener(self._route)
+            connection.add_close_listener(self._router.fail_all)
             connection.start(task_group)
             await self._initialize()
         except BaseException:
@@ -256,14 +308,369 @@ class CodexClient:
 
     async def _handle_server_request(self, request: ServerRequest) -> Any:
         handler = self._server_request_handlers.get(request.method)
-        if handler is None:
-            raise ServerRequestError(
-                -32601,
-                f"codex-app-server-client has no handler for {request.method!r}",
+        if handler is not None:
+            return await handler(request)
+        if request.method in _APPROVAL_METHODS:
+            return await self._answer_approval(request)
+        raise ServerRequestError(
+            -32601,
+            f"codex-app-server-client has no handler for {request.method!r}; register one "
+            "with set_server_request_handler()",
+        )
+
+    async def _answer_approval(self, request: ServerRequest) -> dict[str, Any]:
+        typed = _approval_request(request)
+        state = self._router.get(typed.turn_id)
+        if state is not None:
+            state.client_requests += 1
+        try:
+            decision: object = ApprovalDecision.DECLINE
+            if self.approval_handler is not None:
+                try:
+                    decision = await self.approval_handler(typed)
+                except Exception:
+                    logger.error(
+                        "approval_handler raised on %s; answering decline",
+                        request.method,
+                        exc_info=True,
+                    )
+            return {"decision": _wire_decision(decision, request.method)}
+        finally:
+            if state is not None:
+                state.client_requests -= 1
+                state.activity += 1
+                state.wake()
+
+    def _route(self, note: Notification) -> None:
+        method = note.method
+        if method == "serverRequest/resolved":
+            connection = self._connection
+            if connection is not None:
+                connection.retire(note.params.get("requestId"))
+        elif method == "thread/closed":
+            self._loaded_threads.discard(str(note.params.get("threadId")))
+        self._router.route(note)
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def chat(
+        self,
+        text: str | None = None,
+        *,
+        thread_id: str | None = None,
+        continuation: Continuation | None = None,
+        inactivity_timeout: float | _Default | None = DEFAULT,
+        images: Sequence[str] = (),
+        local_images: Sequence[str | os.PathLike[str]] = (),
+        **turn_options: Any,
+    ) -> TurnStream:
+        """Run a turn and iterate its steps as they complete.
+
+        ``async for step in client.chat("fix the tests"):`` yields one
+        :class:`~codex_app_server_client.models.Step` per live ``item/completed`` of the turn,
+        in order: never a delta, never a snapshot read back from the server. The loop ends when
+        the turn ends; the stream's ``result`` then holds the
+        :class:`~codex_app_server_client.models.ChatResult`.
+
+        Args:
+            text: the user message. Required unless ``continuation`` is given.
+            thread_id: run the turn on this thread (resumed first if this connection has not
+                loaded it); without it a new thread is started.
+            continuation: resume waiting on a running turn after an inactivity timeout,
+                instead of starting one; cannot be combined with new input or options.
+            inactivity_timeout: seconds the turn may stay silent before the wait gives up
+                with :class:`~codex_app_server_client.errors.CodexTurnInactiveError`; the
+                client's setting by default; ``None`` waits without limit.
+            images: image URLs to send with the text.
+            local_images: image files (paths on the server's machine) to send.
+            **turn_options: ``cwd``, ``model``, ``effort``, ``summary``, ``personality``,
+                ``approval_policy``, ``approvals_reviewer``, ``sandbox_policy`` (an object, or
+                ``"read-only"``/``"workspace-write"``/``"danger-full-access"``),
+                ``output_schema``, ``service_tier``, ``client_user_message_id``.
+
+        Raises:
+            ValueError: ``continuation`` combined with new input or options, or neither given.
+            TypeError: an unknown turn option.
+        """
+        timeout = (
+            self.inactivity_timeout
+            if isinstance(inactivity_timeout, _Default)
+            else inactivity_timeout
+        )
+        if continuation is not None:
+            given = [
+                name
+                for name, value in (
+                    ("text", text),
+                    ("thread_id", thread_id),
+                    ("images", images),
+                    ("local_images", local_images),
+                )
+                if value
+            ] + sorted(turn_options)
+            if given:
+                raise ValueError(
+                    "a continuation resumes waiting on a running turn and cannot be combined "
+                    f"with new input or turn options (got {', '.join(given)}); start a new turn "
+                    "once this one has ended instead"
+                )
+            return TurnStream(
+                self,
+                turn_params=None,
+                thread_id=continuation.thread_id,
+                continuation=continuation,
+                inactivity_timeout=timeout,
             )
-        return await handler(request)
+        if text is None:
+            raise ValueError("text is required to start a turn (or pass continuation=)")
+        params = _turn_params(text, images, local_images, turn_options)
+        return TurnStream(
+            self,
+            turn_params=params,
+            thread_id=thread_id,
+            continuation=None,
+            inactivity_timeout=timeout,
+        )
+
+    async def chat_once(
+        self,
+        text: str | None = None,
+        *,
+        thread_id: str | None = None,
+        continuation: Continuation | None = None,
+        inactivity_timeout: float | _Default | None = DEFAULT,
+        images: Sequence[str] = (),
+        local_images: Sequence[str | os.PathLike[str]] = (),
+        **turn_options: Any,
+    ) -> ChatResult:
+        """Run a turn to its end and return its result; arguments as for :meth:`chat`.
+
+        ``final_text`` is the completed ``agentMessage`` marked ``phase: "final_answer"`` when
+        phases are present, else the last completed one, taken from the live events first, the
+        items of ``turn/completed`` next, and read back from the server only as a last resort
+        (``final_text_source`` says which).
+
+        Raises:
+            CodexTurnFailedError: the turn ended ``failed`` (``.error_info`` has the server's
+                ``codexErrorInfo``).
+            CodexTurnInactiveError: no event for ``inactivity_timeout`` seconds; the turn
+                keeps running and ``.continuation`` resumes the wait.
+            CodexTransportError: the connection ended.
+        """
+        stream = self.chat(
+            text,
+            thread_id=thread_id,
+            continuation=continuation,
+            inactivity_timeout=inactivity_timeout,
+            images=images,
+            local_images=local_images,
+            **turn_options,
+        )
+        stream._hand_out = False  # pyright: ignore[reportPrivateUsage]
+        async with stream:
+            return await stream.collect()
+
+    async def cancel(
+        self, continuation: Continuation, *, timeout: float | None = None
+    ) -> CancelResult:
+        """Interrupt a running turn and collect what it produced since the cursor.
+
+        Sends ``turn/interrupt`` (best effort: a turn that already ended is not an error),
+        waits up to ``timeout`` seconds (the client's ``request_timeout`` by default) for the
+        turn's end, and forgets the turn so the thread can take a new turn at once.
+
+        Raises:
+            CodexContinuationError: this client does not know the turn (already collected,
+                cancelled, or from another client).
+        """
+        state = self._router.get(continuation.turn_id)
+        if state is None:
+            raise CodexContinuationError(
+                f"turn {continuation.turn_id} is not tracked by this client: it was already "
+                "collected or cancelled, or the continuation comes from another client"
+            )
+        limit = self.request_timeout if timeout is None else timeout
+        accepted = False
+        try:
+            if not state.terminal and state.lost is None:
+                try:
+                    await self.request(
+                        "turn/interrupt",
+                        {"threadId": state.thread_id, "turnId": continuation.turn_id},
+                        timeout=limit,
+                    )
+                    accepted = True
+                except CodexProtocolError as exc:
+                    # "no active turn to interrupt": it ended on its own meanwhile.
+                    logger.debug("turn/interrupt refused: %s", exc)
+                with anyio.move_on_after(limit):
+                    while not state.terminal and state.lost is None:
+                        event = anyio.Event()
+                        state.waker = event.set
+                        await event.wait()
+            status = state.status if state.terminal else "inProgress"
+            return CancelResult(
+                status=status,
+                interrupted=accepted and status == "interrupted",
+                steps=tuple(state.steps[continuation.cursor :]),
+                thread_id=state.thread_id,
+                turn_id=continuation.turn_id,
+            )
+        finally:
+            self._release(state)
+
+    # The turn bookkeeping below is called by TurnStream.
+
+    async def _start_turn(self, thread_id: str | None, params: dict[str, Any]) -> TurnState:
+        if thread_id is None:
+            started = await self.request("thread/start", {})
+            thread_id = str(started["thread"]["id"])
+            self._loaded_threads.add(thread_id)
+        elif thread_id not in self._loaded_threads:
+            await self.request("thread/resume", {"threadId": thread_id, "excludeTurns": True})
+            self._loaded_threads.add(thread_id)
+        self._check_thread_free(thread_id)
+        router = self._router
+        router.expect(thread_id)
+        try:
+            answer = await self.request("turn/start", {"threadId": thread_id, **params})
+        except BaseException:
+            router.abandon(thread_id)
+            raise
+        turn_id = str(answer["turn"]["id"])
+        state = router.bind(thread_id, turn_id)
+        self._waiting.add(turn_id)
+        return state
+
+    def _check_thread_free(self, thread_id: str) -> None:
+        router = self._router
+        if thread_id in router.starting_threads:
+            raise CodexError(
+                f"a turn is being started on thread {thread_id} already; wait for it to end"
+            )
+        for turn_id, state in list(router.tracked_turns.items()):
+            if state.thread_id != thread_id:
+                continue
+            if state.terminal or state.lost is not None:
+                if turn_id not in self._waiting:
+                    router.forget(turn_id)  # a parked turn nobody resumed; it has ended
+                continue
+            raise CodexError(
+                f"thread {thread_id} has a running turn ({turn_id}) on this client; wait for "
+                "it, resume it with its continuation, or cancel() it first"
+            )
+
+    def _adopt(self, continuation: Continuation) -> TurnState:
+        state = self._router.get(continuation.turn_id)
+        if state is None:
+            raise CodexContinuationError(
+                f"turn {continuation.turn_id} is not tracked by this client: its result was "
+                "already collected, it was cancelled, or the continuation comes from another "
+                "client"
+            )
+        if continuation.turn_id in self._waiting:
+            raise CodexContinuationError(
+                f"another caller is already waiting on turn {continuation.turn_id}"
+            )
+        self._waiting.add(continuation.turn_id)
+        return state
+
+    def _park(self, state: TurnState) -> None:
+        """A wait on the turn timed out: keep tracking it, attached to no stream."""
+        if state.turn_id is not None:
+            self._waiting.discard(state.turn_id)
+        state.waker = None
+
+    def _release(self, state: TurnState) -> None:
+        """Forget a turn: collected, abandoned or cancelled."""
+        if state.turn_id is not None:
+            self._waiting.discard(state.turn_id)
+            self._router.forget(state.turn_id)
 
     @property
     def closed(self) -> bool:
         """Whether the connection has ended."""
         return self._connection is None or self._connection.closed
+
+
+_APPROVAL_METHODS: Final = frozenset(
+    {CommandApprovalRequest.method, FileChangeApprovalRequest.method}
+)
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _approval_request(request: ServerRequest) -> ApprovalRequest:
+    p = request.params
+    ids = {
+        "thread_id": str(p.get("threadId", "")),
+        "turn_id": str(p.get("turnId", "")),
+        "item_id": str(p.get("itemId", "")),
+    }
+    if request.method == CommandApprovalRequest.method:
+        available = p.get("availableDecisions")
+        return CommandApprovalRequest(
+            **ids,
+            command=_optional_str(p.get("command")),
+            cwd=_optional_str(p.get("cwd")),
+            reason=_optional_str(p.get("reason")),
+            available_decisions=tuple(available) if isinstance(available, list) else (),  # pyright: ignore[reportUnknownArgumentType]
+            params=p,
+        )
+    return FileChangeApprovalRequest(
+        **ids,
+        reason=_optional_str(p.get("reason")),
+        grant_root=_optional_str(p.get("grantRoot")),
+        params=p,
+    )
+
+
+def _wire_decision(decision: object, method: str) -> Any:
+    if isinstance(decision, ApprovalDecision):
+        return decision.value
+    if isinstance(decision, str) and decision in _DECISIONS:
+        return decision
+    if isinstance(decision, Mapping):
+        mapping = cast("Mapping[str, Any]", decision)
+        if len(mapping) == 1:
+            return dict(mapping)
+    logger.error(
+        "approval_handler returned %s for %s, which is not a decision; answering decline "
+        "(return an ApprovalDecision, one of %s, or a one-key decision object)",
+        repr(cast(object, decision)),
+        method,
+        sorted(_DECISIONS),
+    )
+    return ApprovalDecision.DECLINE.value
+
+
+def _turn_params(
+    text: str,
+    images: Sequence[str],
+    local_images: Sequence[str | os.PathLike[str]],
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    unknown = sorted(set(options) - set(TURN_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"unknown turn option(s): {', '.join(unknown)}; accepted: "
+            + ", ".join(sorted(TURN_OPTIONS))
+        )
+    items: list[dict[str, Any]] = [{"type": "text", "text": text, "text_elements": []}]
+    items += [{"type": "image", "url": url} for url in images]
+    items += [{"type": "localImage", "path": os.fspath(path)} for path in local_images]
+    params: dict[str, Any] = {"input": items}
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name == "sandbox_policy" and isinstance(value, str):
+            if value not in _SANDBOX_SHORTHANDS:
+                raise ValueError(
+                    f"sandbox_policy {value!r} is not one of {sorted(_SANDBOX_SHORTHANDS)}; "
+                    "pass a SandboxPolicy object for anything finer"
+                )
+            value = _SANDBOX_SHORTHANDS[value]
+        params[TURN_OPTIONS[name]] = value
+    return params

@@ -1,0 +1,259 @@
+"""TurnStream: one caller's wait on one turn, as an async iterator of steps."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import anyio
+
+from ._connection import _copy_error  # pyright: ignore[reportPrivateUsage]
+from .errors import (
+    CodexProtocolError,
+    CodexTransportError,
+    CodexTurnFailedError,
+    CodexTurnInactiveError,
+)
+from .models import ChatResult, Continuation, FinalTextSource, Step
+from .protocol import TurnState, pick_final_text
+from .protocol._turns import as_dict, as_dicts
+
+if TYPE_CHECKING:
+    from .client import CodexClient
+
+__all__ = ["TurnStream"]
+
+logger = logging.getLogger("codex_app_server_client.turns")
+
+
+class TurnStream:
+    """The steps of one turn as they complete: ``async for step in client.chat(...)``.
+
+    Iteration yields one :class:`~codex_app_server_client.models.Step` per live
+    ``item/completed`` of the turn, in order, and ends when the turn ends; a failed turn raises
+    :class:`~codex_app_server_client.errors.CodexTurnFailedError` after its steps. Afterwards
+    :attr:`result` holds the :class:`~codex_app_server_client.models.ChatResult`.
+
+    If the turn stays silent for the inactivity timeout, iteration raises
+    :class:`~codex_app_server_client.errors.CodexTurnInactiveError`; the turn keeps running and
+    the error's ``continuation`` resumes it.
+
+    Leaving the loop early (``break``) or calling :meth:`aclose` stops tracking the turn on this
+    client (it is not interrupted on the server; use ``cancel`` for that). Use
+    ``async with client.chat(...) as steps:`` to make that release explicit.
+    """
+
+    def __init__(
+        self,
+        client: CodexClient,
+        *,
+        turn_params: dict[str, Any] | None,
+        thread_id: str | None,
+        continuation: Continuation | None,
+        inactivity_timeout: float | None,
+        hand_out_steps: bool = True,
+    ) -> None:
+        self._client = client
+        self._turn_params = turn_params
+        self._thread_id = thread_id
+        self._continuation = continuation
+        self._timeout = inactivity_timeout
+        self._hand_out = hand_out_steps
+        self._state: TurnState | None = None
+        self._cursor = continuation.cursor if continuation is not None else 0
+        self._idle_since = 0.0
+        self._done = False
+        self._result: ChatResult | None = None
+
+    # -- public --------------------------------------------------------------------------
+
+    @property
+    def result(self) -> ChatResult:
+        """The turn's result, once iteration has ended normally."""
+        if self._result is None:
+            raise RuntimeError("the turn has not ended yet; iterate the stream to its end first")
+        return self._result
+
+    @property
+    def thread_id(self) -> str | None:
+        """The thread, once known (a new thread is started on first iteration)."""
+        return self._state.thread_id if self._state is not None else self._thread_id
+
+    @property
+    def turn_id(self) -> str | None:
+        """The turn, once ``turn/start`` has answered."""
+        return self._state.turn_id if self._state is not None else None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Step:
+        if self._done:
+            raise StopAsyncIteration
+        state = self._state
+        if state is None:
+            state = await self._attach()
+        while True:
+            if self._cursor < len(state.steps):
+                step = state.steps[self._cursor]
+                self._cursor += 1
+                return step
+            if state.terminal:
+                await self._finish(state)
+                raise StopAsyncIteration
+            if state.lost is not None:
+                self._release()
+                raise _fresh(state.lost)
+            await self._wait(state)
+
+    async def collect(self) -> ChatResult:
+        """Run the turn to its end and return its result (what ``chat_once`` does)."""
+        async for _ in self:
+            pass
+        return self.result
+
+    async def aclose(self) -> None:
+        """Stop tracking the turn on this client; idempotent."""
+        self._release()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._release()
+
+    def __del__(self) -> None:
+        # Breaking out of `async for` drops the stream; forgetting the turn is a plain table
+        # update (no await), so it is safe here and frees the turn at once.
+        self._release()
+
+    # -- internals -----------------------------------------------------------------------
+
+    async def _attach(self) -> TurnState:
+        client = self._client
+        if self._continuation is not None:
+            state = client._adopt(self._continuation)  # pyright: ignore[reportPrivateUsage]
+        else:
+            assert self._turn_params is not None
+            state = await client._start_turn(self._thread_id, self._turn_params)  # pyright: ignore[reportPrivateUsage]
+        self._state = state
+        self._idle_since = anyio.current_time()
+        return state
+
+    async def _wait(self, state: TurnState) -> None:
+        event = anyio.Event()
+        state.waker = event.set
+        seen = state.activity
+        try:
+            if self._timeout is None or state.client_requests > 0:
+                # A turn waiting on our own handler (a human approving) is not inactive.
+                await event.wait()
+            else:
+                remaining = self._idle_since + self._timeout - anyio.current_time()
+                with anyio.move_on_after(max(remaining, 0.0)):
+                    await event.wait()
+                if not event.is_set() and state.activity == seen:
+                    self._park(state)
+        finally:
+            if state.waker == event.set:
+                state.waker = None
+        if state.activity != seen:
+            self._idle_since = anyio.current_time()
+
+    def _park(self, state: TurnState) -> None:
+        idle = anyio.current_time() - self._idle_since
+        assert state.turn_id is not None
+        cursor = self._cursor if self._hand_out else 0
+        continuation = Continuation(state.thread_id, state.turn_id, cursor)
+        self._done = True
+        self._client._park(state)  # pyright: ignore[reportPrivateUsage]
+        self._state = None
+        raise CodexTurnInactiveError(
+            f"turn {state.turn_id} produced no event for {idle:.1f} s (inactivity_timeout="
+            f"{self._timeout:g}); it is still running. Pass the error's .continuation to "
+            "chat()/chat_once() to keep waiting, or to cancel() to interrupt it.",
+            continuation=continuation,
+            idle_seconds=idle,
+        )
+
+    async def _finish(self, state: TurnState) -> None:
+        self._release()
+        assert state.turn_id is not None
+        if state.status == "failed":
+            error = state.error or {}
+            message = error.get("message")
+            raise CodexTurnFailedError(
+                message if isinstance(message, str) and message else "the turn failed",
+                thread_id=state.thread_id,
+                turn_id=state.turn_id,
+                error_info=error.get("codexErrorInfo"),
+            )
+        text, source = await self._final_text(state)
+        self._result = ChatResult(
+            final_text=text,
+            thread_id=state.thread_id,
+            turn_id=state.turn_id,
+            status=state.status,
+            steps=tuple(state.steps),
+            usage=state.usage,
+            final_text_source=source,
+            turn=state.completed_turn,
+        )
+
+    async def _final_text(self, state: TurnState) -> tuple[str | None, FinalTextSource | None]:
+        text = pick_final_text(step.item for step in state.steps if not step.partial)
+        if text is not None:
+            return text, "live"
+        text = pick_final_text(as_dicts((state.completed_turn or {}).get("items")))
+        if text is not None:
+            return text, "turn_completed"
+        if state.status != "completed":
+            return None, None
+        return await self._read_back(state)
+
+    async def _read_back(self, state: TurnState) -> tuple[str | None, FinalTextSource | None]:
+        """Last resort: ask the server for the turn's items."""
+        client = self._client
+        try:
+            page = await client.request(
+                "thread/turns/list",
+                {"threadId": state.thread_id, "itemsView": "full", "limit": 10},
+            )
+            for turn in as_dicts(as_dict(page).get("data")):
+                if turn.get("id") == state.turn_id:
+                    text = pick_final_text(as_dicts(turn.get("items")))
+                    return (text, "thread_turns_list") if text is not None else (None, None)
+            return None, None
+        except CodexProtocolError as exc:
+            logger.debug("thread/turns/list unavailable (%s); trying thread/read", exc)
+        except CodexTransportError:
+            return None, None
+        try:
+            read = await client.request(
+                "thread/read", {"threadId": state.thread_id, "includeTurns": True}
+            )
+        except (CodexProtocolError, CodexTransportError):
+            return None, None
+        for turn in as_dicts(as_dict(as_dict(read).get("thread")).get("turns")):
+            if turn.get("id") == state.turn_id:
+                text = pick_final_text(as_dicts(turn.get("items")))
+                return (text, "thread_read") if text is not None else (None, None)
+        return None, None
+
+    def _release(self) -> None:
+        if self._done and self._state is None:
+            return
+        self._done = True
+        state, self._state = self._state, None
+        if state is not None:
+            self._client._release(state)  # pyright: ignore[reportPrivateUsage]
+
+
+def _fresh(error: BaseException) -> BaseException:
+    return _copy_error(error) if isinstance(error, CodexTransportError) else error
