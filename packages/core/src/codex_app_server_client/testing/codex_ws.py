@@ -16,7 +16,7 @@ from anyio.streams.text import TextReceiveStream
 from ..errors import CodexTransportError
 from .codex_home import find_codex_binary
 
-__all__ = ["CodexWebSocketServer", "run_codex_ws_server"]
+__all__ = ["CodexWebSocketServer", "run_codex_ws_server", "run_ws_server_process"]
 
 _LISTENING = re.compile(r"listening on: (ws://\S+)")
 
@@ -71,9 +71,23 @@ async def run_codex_ws_server(
             "no codex binary: set CODEX_BIN, pip install openai-codex-cli-bin, or put codex on PATH"
         )
     argv = [binary, "app-server", "--listen", "ws://127.0.0.1:0", *args]
+    async with run_ws_server_process(argv, env=env, cwd=cwd, ready_timeout=ready_timeout) as server:
+        yield server
+
+
+@asynccontextmanager
+async def run_ws_server_process(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    ready_timeout: float = 30.0,
+) -> AsyncGenerator[CodexWebSocketServer]:
+    """Start any server process that prints ``listening on: ws://...`` to stderr (codex, or
+    the fake app-server's ``--listen ws://127.0.0.1:0`` mode); stop it on exit."""
     process = await anyio.open_process(
-        argv,
-        env={**os.environ, **env},
+        list(argv),
+        env={**os.environ, **(env or {})},
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -99,6 +99,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_AGENT_TEXT",
+    "IGNORE_NEXT_NOTIFICATION",
+    "RELEASE_NOTIFICATION",
     "Action",
     "ApprovalDecision",
     "FakeAppServer",
@@ -461,6 +463,7 @@ class FakeAppServer:
         self._scripts: list[tuple[Action, ...]] = []
         self._thread_scripts: dict[str, list[tuple[Action, ...]]] = {}
         self._overload = 0
+        self._ignore = 0
         self._pending_releases = 0
         self._stalled: list[_ActiveTurn] = []
         self._waiters: list[anyio.Event] = []
@@ -497,6 +500,10 @@ class FakeAppServer:
     def overload_next(self, count: int = 1) -> None:
         """Answer the next ``count`` requests with ``-32001 "Server overloaded; retry later."``."""
         self._overload += count
+
+    def ignore_next(self, count: int = 1) -> None:
+        """Never answer the next ``count`` requests (as the real server does with bad input)."""
+        self._ignore += count
 
     def release(self) -> None:
         """Let every stalled turn go on; if none is stalled, the next stall passes at once.
@@ -583,6 +590,16 @@ class FakeAppServer:
                     thread.status = {"type": "idle"}
             with anyio.CancelScope(shield=True):
                 await transport.aclose()
+
+
+RELEASE_NOTIFICATION = "fake/release"
+"""A client notification the fake understands as :meth:`FakeAppServer.release`, so tests can
+let stalled turns go on in a fake that runs as a subprocess
+(``await client.notify("fake/release")``)."""
+
+
+IGNORE_NEXT_NOTIFICATION = "fake/ignoreNext"
+"""A client notification (``{"count": N}``) the fake takes as :meth:`FakeAppServer.ignore_next`."""
 
 
 class _Connection:
@@ -674,6 +691,13 @@ class _Connection:
                 await self.handle_request(request_id, method, msg)
             elif method == "initialized":
                 log.info("client sent initialized")
+            elif method == RELEASE_NOTIFICATION:
+                # Test control, for a fake running in another process: same as release().
+                self.server.release()
+            elif method == IGNORE_NEXT_NOTIFICATION:
+                params = msg.get("params")
+                count = params.get("count", 1) if isinstance(params, dict) else 1  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+                self.server.ignore_next(count if isinstance(count, int) else 1)
             else:
                 log.warning("ignoring unknown client notification %s", method)
             return
@@ -713,6 +737,10 @@ class _Connection:
         if server._overload > 0:  # pyright: ignore[reportPrivateUsage]
             server._overload -= 1  # pyright: ignore[reportPrivateUsage]
             await self.respond_error(request_id, OVERLOADED, "Server overloaded; retry later.")
+            return
+        if server._ignore > 0:  # pyright: ignore[reportPrivateUsage]
+            server._ignore -= 1  # pyright: ignore[reportPrivateUsage]
+            log.warning("ignoring request %r (%s) as told", request_id, method)
             return
         handler = _HANDLERS.get(method)
         if method != "initialize" and not self.initialized:
