@@ -347,6 +347,10 @@ class CodexClient:
             connection = self._connection
             if connection is not None:
                 connection.retire(note.params.get("requestId"))
+        elif method == "thread/started":
+            thread = note.params.get("thread")
+            if isinstance(thread, dict) and isinstance(thread.get("id"), str):  # pyright: ignore[reportUnknownMemberType]
+                self._loaded_threads.add(thread["id"])  # pyright: ignore[reportUnknownArgumentType]
         elif method == "thread/closed":
             self._loaded_threads.discard(str(note.params.get("threadId")))
         self._router.route(note)
