@@ -305,3 +305,26 @@ async def test_transport_options_with_a_transport_object_are_refused() -> None:
         CodexClient(client_end, command=["x"])
     await client_end.aclose()
     await server.aclose()
+
+
+async def test_aclose_works_under_a_timeout_inside_the_client_block() -> None:
+    errors: list[BaseException] = []
+    client_end, server = memory_transport_pair()
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(handshake, server)
+        async with CodexClient(client_end) as client:
+
+            async def wait_for_answer() -> None:
+                try:
+                    await client.request("never/answered", timeout=60)
+                except CodexTransportError as exc:
+                    errors.append(exc)
+
+            outer.start_soon(wait_for_answer)
+            await recv(server)
+            with anyio.fail_after(1):
+                await client.aclose()
+                await client.aclose()
+            assert client.closed
+    await server.aclose()
+    assert len(errors) == 1

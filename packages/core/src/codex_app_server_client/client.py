@@ -155,6 +155,7 @@ class CodexClient:
         self._initialize_result: dict[str, Any] | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
         self._router = TurnRouter()
+        self._closing = False
         self._waiting: set[str] = set()
         """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
         self._loaded_threads: set[str] = set()
@@ -191,7 +192,7 @@ class CodexClient:
             connection.start(task_group)
             await self._initialize()
         except BaseException:
-            await self.aclose()
+            await self.__aexit__(None, None, None)
             raise
         return self
 
@@ -202,23 +203,26 @@ class CodexClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            # The client's task group must be left in this task's own scope nesting, which
+            # is where `async with` leaves it; so the stack unwinds here and not in aclose().
+            await stack.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection: waiting requests fail with ``CodexTransportError``.
+        """Close the connection: waiting requests and turns fail with ``CodexTransportError``.
 
-        Idempotent. Call it from the task that entered the client (``async with`` does).
+        Idempotent, bounded, and safe anywhere inside the ``async with`` block (also under a
+        timeout); leaving the block then releases the client's remaining resources.
         """
-        stack, self._stack = self._stack, None
-        if stack is None:
+        if self._closing:
             return
+        self._closing = True
         if self._connection is not None:
             await self._connection.aclose()  # shielded inside: fails waiters, closes transport
         if self._task_group is not None:
             # Handlers of server requests may be waiting on user code; stop them too.
             self._task_group.cancel_scope.cancel()
-        # The stack's cancel scopes must unwind in this task's own scope nesting, so no shield
-        # wraps it; the transport's context manager shields its own bounded close.
-        await stack.aclose()
 
     async def _initialize(self) -> None:
         capabilities: dict[str, Any] = {"experimentalApi": self._experimental_api}
