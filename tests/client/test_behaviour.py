@@ -642,19 +642,19 @@ async def test_a_failed_turn_raises_turn_failed_with_the_servers_message_and_err
     assert recovered.final_text == DEFAULT_AGENT_TEXT
 
 
-async def test_a_retry_error_does_not_fail_the_turn(memory_client: OpenFake) -> None:
+async def test_a_retry_error_does_not_fail_the_turn(fake_client: OpenFake) -> None:
     script = [retry_error("Reconnecting... 1/5"), agent_message("recovered")]
-    async with memory_client([script]) as (client, _control):
+    async with fake_client([script]) as (client, _control):
         result = await client.chat_once("go")
     assert result.status == "completed"
     assert result.final_text == "recovered"
 
 
 async def test_an_interrupted_turn_is_a_result_with_its_cut_off_message_as_a_partial_step(
-    memory_client: OpenFake,
+    fake_client: OpenFake,
 ) -> None:
     script = [agent_message("cut off here", deltas=["cut ", "off here"], stall_after=1)]
-    async with memory_client([script]) as (client, _control), anyio.create_task_group() as tg:
+    async with fake_client([script]) as (client, _control), anyio.create_task_group() as tg:
         results: list[ChatResult] = []
         deltas: list[Notification] = []
         streaming = anyio.Event()
@@ -990,9 +990,9 @@ async def test_events_of_no_tracked_turn_reach_listeners_and_are_not_kept(
     ]
 
 
-async def test_a_turn_abandoned_by_break_is_forgotten(memory_client: OpenFake) -> None:
+async def test_a_turn_abandoned_by_break_is_forgotten(fake_client: OpenFake) -> None:
     script = [agent_message("first"), stall(), agent_message("after the break")]
-    async with memory_client([script]) as (client, control):
+    async with fake_client([script]) as (client, control):
         async for step in client.chat("start"):
             assert step.text == "start"
             break
