@@ -3,6 +3,7 @@
 nox -s lint typecheck tests     # what CI runs (the README's test command)
 nox -s conformance              # the transport contract over every first-party transport
 nox -s e2e                      # only the tests that drive the real codex binary
+nox -s generate                 # regenerate the wire types from the pinned codex binary
 """
 
 from __future__ import annotations
@@ -66,3 +67,10 @@ def typecheck(session: nox.Session) -> None:
     """pyright in strict mode over the packages and the tests."""
     _sync(session, "lint")
     session.run("pyright")
+
+
+@nox.session(python=PYTHON)
+def generate(session: nox.Session) -> None:
+    """Regenerate codex_app_server_client.types from the pinned binary's JSON Schema."""
+    _sync(session, "generate", "lint")
+    session.run("python", "packages/core/scripts/generate_types.py", *session.posargs)

@@ -68,6 +68,7 @@ from codex_app_server_client.testing.fake_server import (
     stall,
     turn_started,
 )
+from codex_app_server_client.types import TurnStartParams, UserInput
 from codex_app_server_client_stdio import StdioTransport
 
 pytestmark = pytest.mark.anyio
@@ -265,7 +266,7 @@ def assert_tables_empty(client: CodexClient) -> None:
     assert connection.handling_server_requests == 0
 
 
-def user_input(text: str) -> list[dict[str, Any]]:
+def user_input(text: str) -> list[UserInput]:
     return [{"type": "text", "text": text, "text_elements": []}]
 
 
@@ -382,7 +383,7 @@ async def test_a_per_call_timeout_overrides_the_clients_request_timeout(
         answers: list[Any] = []
 
         async def patient_request() -> None:
-            params = {"threadId": thread_id, "input": user_input("hi")}
+            params: TurnStartParams = {"threadId": thread_id, "input": user_input("hi")}
             answers.append(await client.request("turn/start", params, timeout=WAIT))
 
         tg.start_soon(patient_request)
@@ -1055,7 +1056,7 @@ async def test_closing_the_client_fails_a_pending_request_and_a_waiting_turn(
             client,
             lambda n: n.method == "turn/started" and n.params.get("threadId") == thread_id,
         )
-        params = {"threadId": thread_id, "input": user_input("unanswered")}
+        params: TurnStartParams = {"threadId": thread_id, "input": user_input("unanswered")}
         tg.start_soon(
             expect_transport_error,
             "request",

@@ -221,7 +221,7 @@ class TurnStream:
         """Last resort: ask the server for the turn's items."""
         client = self._client
         try:
-            page = await client.request(
+            page = await client._request(  # pyright: ignore[reportPrivateUsage]
                 "thread/turns/list",
                 {"threadId": state.thread_id, "itemsView": "full", "limit": 10},
             )
@@ -235,7 +235,7 @@ class TurnStream:
         except CodexTransportError:
             return None, None
         try:
-            read = await client.request(
+            read = await client._request(  # pyright: ignore[reportPrivateUsage]
                 "thread/read", {"threadId": state.thread_id, "includeTurns": True}
             )
         except (CodexProtocolError, CodexTransportError):

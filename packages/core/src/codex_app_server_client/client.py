@@ -28,6 +28,7 @@ from .models import (
 )
 from .protocol import Notification, ServerRequest, TurnRouter, TurnState
 from .transport import Transport
+from .types._requests import TypedRequests
 
 if TYPE_CHECKING:
     from .plugins import PluginManager
@@ -78,7 +79,7 @@ _SANDBOX_SHORTHANDS: Final[Mapping[str, dict[str, str]]] = {
 _DECISIONS: Final = frozenset(d.value for d in ApprovalDecision)
 
 
-class CodexClient:
+class CodexClient(TypedRequests):
     """An async client for one ``codex app-server`` connection.
 
     Use it as an async context manager, entered and left in the same task::
@@ -228,7 +229,7 @@ class CodexClient:
         capabilities: dict[str, Any] = {"experimentalApi": self._experimental_api}
         if self._opt_out:
             capabilities["optOutNotificationMethods"] = self._opt_out
-        result = await self.request(
+        result = await self._request(
             "initialize", {"clientInfo": self._client_info, "capabilities": capabilities}
         )
         self._initialize_result = result if isinstance(result, dict) else {}
@@ -260,27 +261,14 @@ class CodexClient:
             raise RuntimeError("the client is not connected; use it with `async with`")
         return self._connection
 
-    async def request(
+    async def _request(
         self,
         method: str,
         params: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
     ) -> Any:
-        """Send any request and return the server's ``result`` as it came.
-
-        Args:
-            method: the protocol method, e.g. ``"thread/start"``.
-            params: the params object; ``{}`` is sent when omitted.
-            timeout: seconds to wait for the answer; the client's ``request_timeout`` when
-                ``None``.
-
-        Raises:
-            CodexProtocolError: the server answered with a JSON-RPC error (``.code``,
-                ``.data``); ``-32001`` overload answers are retried with backoff first.
-            CodexTimeoutError: no answer in time.
-            CodexTransportError: the connection is closed or ended while waiting.
-        """
+        """The untyped request path behind :meth:`request` (see its docstring)."""
         connection = self._require_connection()
         return await connection.request(
             method, params, self.request_timeout if timeout is None else timeout
@@ -502,7 +490,7 @@ class CodexClient:
         try:
             if not state.terminal and state.lost is None:
                 try:
-                    await self.request(
+                    await self._request(
                         "turn/interrupt",
                         {"threadId": state.thread_id, "turnId": continuation.turn_id},
                         timeout=limit,
@@ -531,17 +519,17 @@ class CodexClient:
 
     async def _start_turn(self, thread_id: str | None, params: dict[str, Any]) -> TurnState:
         if thread_id is None:
-            started = await self.request("thread/start", {})
+            started = await self._request("thread/start", {})
             thread_id = str(started["thread"]["id"])
             self._loaded_threads.add(thread_id)
         elif thread_id not in self._loaded_threads:
-            await self.request("thread/resume", {"threadId": thread_id, "excludeTurns": True})
+            await self._request("thread/resume", {"threadId": thread_id, "excludeTurns": True})
             self._loaded_threads.add(thread_id)
         self._check_thread_free(thread_id)
         router = self._router
         router.expect(thread_id)
         try:
-            answer = await self.request("turn/start", {"threadId": thread_id, **params})
+            answer = await self._request("turn/start", {"threadId": thread_id, **params})
         except BaseException:
             router.abandon(thread_id)
             raise
