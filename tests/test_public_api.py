@@ -15,6 +15,7 @@ def test_core_exports_exactly_the_public_names() -> None:
         "CodexClient",
         "CodexContinuationError",
         "CodexError",
+        "CodexExperimentalApiError",
         "CodexProtocolError",
         "CodexTimeoutError",
         "CodexTransportError",

@@ -328,3 +328,36 @@ async def test_aclose_works_under_a_timeout_inside_the_client_block() -> None:
             assert client.closed
     await server.aclose()
     assert len(errors) == 1
+
+
+async def test_experimental_methods_and_fields_need_the_opt_in_and_nothing_is_sent() -> None:
+    from codex_app_server_client.errors import CodexExperimentalApiError
+
+    with anyio.fail_after(5):
+        async with connected() as (client, server):
+            with pytest.raises(CodexExperimentalApiError, match="experimental_api=True"):
+                await client.request("collaborationMode/list", {})
+            with pytest.raises(CodexExperimentalApiError) as info:
+                await client._request(  # pyright: ignore[reportPrivateUsage]
+                    "thread/start", {"cwd": "/w", "dynamicTools": []}
+                )
+            assert info.value.fields == ("dynamicTools",)
+            # Nothing reached the server: the next message it sees is this probe.
+            await client.notify("probe")
+            assert (await recv(server))["method"] == "probe"
+
+
+async def test_with_the_opt_in_experimental_methods_are_sent() -> None:
+    with anyio.fail_after(5):
+        async with (
+            connected(experimental_api=True) as (client, server),
+            anyio.create_task_group() as tg,
+        ):
+
+            async def answer() -> None:
+                req = await recv(server)
+                assert req["method"] == "collaborationMode/list"
+                await send(server, {"id": req["id"], "result": {"data": []}})
+
+            tg.start_soon(answer)
+            assert await client.request("collaborationMode/list", {}) == {"data": []}

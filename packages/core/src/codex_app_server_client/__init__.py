@@ -11,6 +11,7 @@ from .client import CodexClient
 from .errors import (
     CodexContinuationError,
     CodexError,
+    CodexExperimentalApiError,
     CodexProtocolError,
     CodexTimeoutError,
     CodexTransportError,
@@ -24,6 +25,7 @@ __all__ = [
     "CodexClient",
     "CodexContinuationError",
     "CodexError",
+    "CodexExperimentalApiError",
     "CodexProtocolError",
     "CodexTimeoutError",
     "CodexTransportError",

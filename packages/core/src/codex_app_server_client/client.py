@@ -15,7 +15,12 @@ import anyio.abc
 from ._connection import Connection, ServerRequestError
 from ._turn_stream import TurnStream
 from ._version import __version__
-from .errors import CodexContinuationError, CodexError, CodexProtocolError
+from .errors import (
+    CodexContinuationError,
+    CodexError,
+    CodexExperimentalApiError,
+    CodexProtocolError,
+)
 from .models import (
     ApprovalDecision,
     ApprovalHandler,
@@ -28,6 +33,7 @@ from .models import (
 )
 from .protocol import Notification, ServerRequest, TurnRouter, TurnState
 from .transport import Transport
+from .types._methods import EXPERIMENTAL_FIELDS, EXPERIMENTAL_METHODS
 from .types._requests import TypedRequests
 
 if TYPE_CHECKING:
@@ -269,6 +275,8 @@ class CodexClient(TypedRequests):
         timeout: float | None = None,
     ) -> Any:
         """The untyped request path behind :meth:`request` (see its docstring)."""
+        if not self._experimental_api:
+            _refuse_experimental(method, params)
         connection = self._require_connection()
         return await connection.request(
             method, params, self.request_timeout if timeout is None else timeout
@@ -670,3 +678,13 @@ def _turn_params(
             value = _SANDBOX_SHORTHANDS[value]
         params[TURN_OPTIONS[name]] = value
     return params
+
+
+def _refuse_experimental(method: str, params: Mapping[str, Any] | None) -> None:
+    if method in EXPERIMENTAL_METHODS:
+        raise CodexExperimentalApiError(method)
+    gated = EXPERIMENTAL_FIELDS.get(method)
+    if gated and params:
+        used = tuple(sorted(name for name in params if name in gated))
+        if used:
+            raise CodexExperimentalApiError(method, used)

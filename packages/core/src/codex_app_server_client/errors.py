@@ -8,7 +8,8 @@ CodexError                        catch-all for this SDK
 │   └── CodexTurnInactiveError    a turn produced no event in time (it keeps running)
 ├── CodexProtocolError            the server answered a request with a JSON-RPC error
 ├── CodexTurnFailedError          a turn ended with status "failed"
-└── CodexContinuationError        a continuation is unknown to this client or already spent
+├── CodexContinuationError        a continuation is unknown to this client or already spent
+└── CodexExperimentalApiError     an experimental method or field without the opt-in
 ```
 
 Each message says what happened and what the caller can do about it. Attributes carry the
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CodexContinuationError",
     "CodexError",
+    "CodexExperimentalApiError",
     "CodexProtocolError",
     "CodexTimeoutError",
     "CodexTransportError",
@@ -143,3 +145,25 @@ class CodexContinuationError(CodexError, LookupError):
     Continuations only work on the client that issued them, and only until the turn's result
     has been handed out (or the turn was cancelled).
     """
+
+
+class CodexExperimentalApiError(CodexError, ValueError):
+    """An experimental method or field was used on a client without ``experimental_api=True``.
+
+    Nothing was sent. Experimental parts of the protocol may change or vanish in any codex
+    release; opt in deliberately with ``CodexClient(..., experimental_api=True)``.
+
+    Attributes:
+        method: the request method.
+        fields: the experimental params fields used (empty when the method itself is).
+    """
+
+    def __init__(self, method: str, fields: tuple[str, ...] = ()) -> None:
+        what = f"{method} params {', '.join(fields)}" if fields else method
+        kind = "are experimental fields" if len(fields) > 1 else "is experimental"
+        super().__init__(
+            f"{what} {kind} in the app-server protocol; create the client with "
+            "experimental_api=True to use it (nothing was sent)"
+        )
+        self.method = method
+        self.fields = fields
