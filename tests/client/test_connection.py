@@ -254,11 +254,11 @@ async def test_notifications_reach_listeners_and_a_failing_listener_harms_nothin
 async def test_a_server_request_without_handler_gets_an_error_reply() -> None:
     with anyio.fail_after(5):
         async with connected() as (_client, server):
-            await send(server, {"id": 0, "method": "item/tool/call", "params": {}})
+            await send(server, {"id": 0, "method": "item/future/ask", "params": {}})
             reply = await recv(server)
     assert reply["id"] == 0
     assert reply["error"]["code"] == -32601
-    assert "item/tool/call" in reply["error"]["message"]
+    assert "item/future/ask" in reply["error"]["message"]
 
 
 async def test_server_request_handlers_run_off_the_reader() -> None:

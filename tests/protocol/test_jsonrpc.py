@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from codex_app_server_client.protocol import (
@@ -189,6 +189,8 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
 
 @settings(max_examples=300)
 @given(message_like, st.integers(0, 5))
+@example({"id": "\u00b2", "result": None}, 0)  # found by hypothesis: "²".isdigit() is True
+@example({"id": "9" * 5000, "result": None}, 0)
 def test_arbitrary_message_shapes_never_raise(message: dict[str, Any], outstanding: int) -> None:
     conn = JsonRpcConnection()
     for _ in range(outstanding):

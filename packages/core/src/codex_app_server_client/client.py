@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, cast
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import anyio
 import anyio.abc
 
-from ._connection import Connection, ServerRequestError
+from ._connection import Connection
+from ._server_requests import answer_server_request
 from ._turn_stream import TurnStream
 from ._version import __version__
 from .errors import (
@@ -22,14 +23,11 @@ from .errors import (
     CodexProtocolError,
 )
 from .models import (
-    ApprovalDecision,
     ApprovalHandler,
-    ApprovalRequest,
     CancelResult,
     ChatResult,
-    CommandApprovalRequest,
     Continuation,
-    FileChangeApprovalRequest,
+    ServerRequestHandlers,
 )
 from .protocol import Notification, ServerRequest, TurnRouter, TurnState
 from .transport import Transport
@@ -82,8 +80,6 @@ _SANDBOX_SHORTHANDS: Final[Mapping[str, dict[str, str]]] = {
     "danger-full-access": {"type": "dangerFullAccess"},
 }
 
-_DECISIONS: Final = frozenset(d.value for d in ApprovalDecision)
-
 
 class CodexClient(TypedRequests):
     """An async client for one ``codex app-server`` connection.
@@ -106,7 +102,13 @@ class CodexClient(TypedRequests):
         request_timeout: seconds to wait for the answer to each request unless a call says
             otherwise; ``math.inf`` waits without limit.
         inactivity_timeout: seconds a turn may stay silent before a wait on it gives up.
-        approval_handler: async callable answering approval requests (see ``chat``).
+        approval_handler: async callable answering command and file-change approval requests
+            (see ``chat``); a shortcut for those two slots of ``server_request_handlers``.
+        server_request_handlers: one async handler per kind of server request (approvals,
+            permissions, user input, MCP elicitations, dynamic tool calls, ...). A request with
+            no handler gets a safe default: approvals are declined, permissions not granted,
+            elicitations declined, tool calls fail, the rest get a JSON-RPC error (see
+            :class:`~codex_app_server_client.models.ServerRequestHandlers`).
         client_info: ``clientInfo`` sent in ``initialize`` (``name``, ``title``, ``version``);
             ``name`` becomes the ``originator`` the server reports upstream.
         experimental_api: opt into the server's experimental methods and fields.
@@ -125,6 +127,7 @@ class CodexClient(TypedRequests):
         request_timeout: float = 30.0,
         inactivity_timeout: float | None = 180.0,
         approval_handler: ApprovalHandler | None = None,
+        server_request_handlers: ServerRequestHandlers | None = None,
         client_info: Mapping[str, str] | None = None,
         experimental_api: bool = False,
         opt_out_notifications: Sequence[str] | None = None,
@@ -153,6 +156,7 @@ class CodexClient(TypedRequests):
         self.request_timeout = request_timeout
         self.inactivity_timeout = inactivity_timeout
         self.approval_handler = approval_handler
+        self.server_request_handlers = server_request_handlers or ServerRequestHandlers()
         self._client_info = dict(client_info or DEFAULT_CLIENT_INFO)
         self._experimental_api = experimental_api
         self._opt_out = list(opt_out_notifications or ())
@@ -298,8 +302,11 @@ class CodexClient(TypedRequests):
         """Answer server requests of ``method`` with ``await handler(request)``'s return value.
 
         The handler runs in its own task. Its return value is the JSON-RPC ``result``; raise
-        an exception to answer with a JSON-RPC error. Pass ``None`` to remove it. Requests
-        with no handler are answered with a "method not found" error, never left unanswered.
+        an exception to answer with a JSON-RPC error. Pass ``None`` to remove it. A raw
+        handler takes precedence over ``server_request_handlers`` and ``approval_handler``.
+        Requests with no handler of any kind get the safe default (see
+        :class:`~codex_app_server_client.models.ServerRequestHandlers`), and methods this SDK
+        does not know a "method not found" error: never silence, never an acceptance.
         """
         if handler is None:
             self._server_request_handlers.pop(method, None)
@@ -310,36 +317,27 @@ class CodexClient(TypedRequests):
         handler = self._server_request_handlers.get(request.method)
         if handler is not None:
             return await handler(request)
-        if request.method in _APPROVAL_METHODS:
-            return await self._answer_approval(request)
-        raise ServerRequestError(
-            -32601,
-            f"codex-app-server-client has no handler for {request.method!r}; register one "
-            "with set_server_request_handler()",
+        return await answer_server_request(
+            request,
+            self.server_request_handlers,
+            approval_handler=self.approval_handler,
+            turn_busy=self._turn_busy,
         )
 
-    async def _answer_approval(self, request: ServerRequest) -> dict[str, Any]:
-        typed = _approval_request(request)
-        state = self._router.get(typed.turn_id)
-        if state is not None:
-            state.client_requests += 1
+    @contextmanager
+    def _turn_busy(self, turn_id: str) -> Generator[None]:
+        """While our handler answers a request of the turn, its inactivity clock is paused."""
+        state = self._router.get(turn_id)
+        if state is None:
+            yield
+            return
+        state.client_requests += 1
         try:
-            decision: object = ApprovalDecision.DECLINE
-            if self.approval_handler is not None:
-                try:
-                    decision = await self.approval_handler(typed)
-                except Exception:
-                    logger.error(
-                        "approval_handler raised on %s; answering decline",
-                        request.method,
-                        exc_info=True,
-                    )
-            return {"decision": _wire_decision(decision, request.method)}
+            yield
         finally:
-            if state is not None:
-                state.client_requests -= 1
-                state.activity += 1
-                state.wake()
+            state.client_requests -= 1
+            state.activity += 1
+            state.wake()
 
     def _route(self, note: Notification) -> None:
         method = note.method
@@ -595,59 +593,6 @@ class CodexClient(TypedRequests):
     def closed(self) -> bool:
         """Whether the connection has ended."""
         return self._connection is None or self._connection.closed
-
-
-_APPROVAL_METHODS: Final = frozenset(
-    {CommandApprovalRequest.method, FileChangeApprovalRequest.method}
-)
-
-
-def _optional_str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _approval_request(request: ServerRequest) -> ApprovalRequest:
-    p = request.params
-    ids = {
-        "thread_id": str(p.get("threadId", "")),
-        "turn_id": str(p.get("turnId", "")),
-        "item_id": str(p.get("itemId", "")),
-    }
-    if request.method == CommandApprovalRequest.method:
-        available = p.get("availableDecisions")
-        return CommandApprovalRequest(
-            **ids,
-            command=_optional_str(p.get("command")),
-            cwd=_optional_str(p.get("cwd")),
-            reason=_optional_str(p.get("reason")),
-            available_decisions=tuple(available) if isinstance(available, list) else (),  # pyright: ignore[reportUnknownArgumentType]
-            params=p,
-        )
-    return FileChangeApprovalRequest(
-        **ids,
-        reason=_optional_str(p.get("reason")),
-        grant_root=_optional_str(p.get("grantRoot")),
-        params=p,
-    )
-
-
-def _wire_decision(decision: object, method: str) -> Any:
-    if isinstance(decision, ApprovalDecision):
-        return decision.value
-    if isinstance(decision, str) and decision in _DECISIONS:
-        return decision
-    if isinstance(decision, Mapping):
-        mapping = cast("Mapping[str, Any]", decision)
-        if len(mapping) == 1:
-            return dict(mapping)
-    logger.error(
-        "approval_handler returned %s for %s, which is not a decision; answering decline "
-        "(return an ApprovalDecision, one of %s, or a one-key decision object)",
-        repr(cast(object, decision)),
-        method,
-        sorted(_DECISIONS),
-    )
-    return ApprovalDecision.DECLINE.value
 
 
 def _turn_params(

@@ -224,7 +224,9 @@ class JsonRpcConnection:
         raw_id = msg.get("id")
         request_id: object = raw_id
         # Some peers echo numeric ids as strings; correlate "7" with 7.
-        if isinstance(raw_id, str) and raw_id.isdigit():
+        # isascii(): str.isdigit() also accepts digits such as "²" that int() rejects; the
+        # length bound keeps int() away from its huge-number limit.
+        if isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19:
             request_id = int(raw_id)
         if not isinstance(request_id, int) or isinstance(request_id, bool):
             if "error" in msg:
