@@ -16,6 +16,7 @@ from ._connection import Connection
 from ._server_requests import answer_server_request
 from ._turn_stream import TurnStream
 from ._version import __version__
+from ._wrappers import Account, Command, Config, Fs, Mcp, Models, Review, Skills, Threads, Turns
 from .errors import (
     CodexContinuationError,
     CodexError,
@@ -30,6 +31,7 @@ from .models import (
     ServerRequestHandlers,
 )
 from .protocol import Notification, ServerRequest, TurnRouter, TurnState
+from .protocol._turns import as_dict
 from .transport import Transport
 from .types._methods import EXPERIMENTAL_FIELDS, EXPERIMENTAL_METHODS
 from .types._requests import TypedRequests
@@ -170,6 +172,26 @@ class CodexClient(TypedRequests):
         self._waiting: set[str] = set()
         """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
         self._loaded_threads: set[str] = set()
+        self.threads = Threads(self)
+        """Threads: start, resume, fork, read, list (all pages), archive, name, compact, ..."""
+        self.turns = Turns(self)
+        """Raw turn control: start, steer, interrupt (``chat`` is the high-level way)."""
+        self.review = Review(self)
+        """``review/start``."""
+        self.models = Models(self)
+        """``model/list``."""
+        self.account = Account(self)
+        """Account: read, rate limits, login start/cancel, logout."""
+        self.config = Config(self)
+        """Configuration: read, write a value, batch write."""
+        self.command = Command(self)
+        """``command/exec`` and its write/resize/terminate companions."""
+        self.fs = Fs(self)
+        """Files on the server's machine (absolute paths): read, write, list, remove, copy."""
+        self.skills = Skills(self)
+        """``skills/list``."""
+        self.mcp = Mcp(self)
+        """MCP server status."""
 
     def __repr__(self) -> str:
         target = self._target if isinstance(self._target, str) else type(self._target).__name__
@@ -282,9 +304,16 @@ class CodexClient(TypedRequests):
         if not self._experimental_api:
             _refuse_experimental(method, params)
         connection = self._require_connection()
-        return await connection.request(
+        result: Any = await connection.request(
             method, params, self.request_timeout if timeout is None else timeout
         )
+        if method in _THREAD_LOADING:
+            # The thread is loaded on this connection now; don't wait for `thread/started`
+            # (it may not be read yet), or the next turn would try to resume it.
+            thread_id = as_dict(as_dict(result).get("thread")).get("id")
+            if isinstance(thread_id, str):
+                self._loaded_threads.add(thread_id)
+        return result
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         """Send a client notification (no answer comes)."""
@@ -527,10 +556,9 @@ class CodexClient(TypedRequests):
         if thread_id is None:
             started = await self._request("thread/start", {})
             thread_id = str(started["thread"]["id"])
-            self._loaded_threads.add(thread_id)
         elif thread_id not in self._loaded_threads:
             await self._request("thread/resume", {"threadId": thread_id, "excludeTurns": True})
-            self._loaded_threads.add(thread_id)
+            self._loaded_threads.add(thread_id)  # in case the answer carried no thread
         self._check_thread_free(thread_id)
         router = self._router
         router.expect(thread_id)
@@ -623,6 +651,9 @@ def _turn_params(
             value = _SANDBOX_SHORTHANDS[value]
         params[TURN_OPTIONS[name]] = value
     return params
+
+
+_THREAD_LOADING: Final = frozenset({"thread/start", "thread/resume", "thread/fork"})
 
 
 def _refuse_experimental(method: str, params: Mapping[str, Any] | None) -> None:

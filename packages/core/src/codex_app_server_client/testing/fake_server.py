@@ -37,9 +37,12 @@ session. Logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import hashlib
 import logging
 import os
+import posixpath
 import shlex
 import sys
 import time
@@ -134,7 +137,9 @@ DEFAULT_AGENT_TEXT: Final = "Hello from the fake app-server"
 INVALID_REQUEST: Final = -32600
 OVERLOADED: Final = -32001
 
-_NO_PARAMS_METHODS: Final = frozenset({"config/mcpServer/reload", "account/logout"})
+_NO_PARAMS_METHODS: Final = frozenset(
+    {"config/mcpServer/reload", "account/logout", "account/rateLimits/read"}
+)
 
 _APPROVAL_METHODS: Final = frozenset(
     {"item/commandExecution/requestApproval", "item/fileChange/requestApproval"}
@@ -287,6 +292,7 @@ class _ThreadRecord:
     active: _ActiveTurn | None = None
     cli_version: str = "0.169.0"
     codex_home: str = ""
+    forked_from: str | None = None
 
     def to_json(self, *, with_turns: bool = False) -> Any:
         path = (
@@ -299,7 +305,7 @@ class _ThreadRecord:
             ],
             "extra": None,
             "sessionId": self.id,
-            "forkedFromId": None,
+            "forkedFromId": self.forked_from,
             "attachedToThreadId": None,
             "parentThreadId": None,
             "preview": self.preview,
@@ -423,6 +429,8 @@ class FakeAppServer:
         rate_limit_notifications: send ``account/rateLimits/updated`` (all null) after each
             completed turn, as the real server does.
         model, model_provider: reported in threads and ``thread/start``.
+        models: the model slugs ``model/list`` offers (default: just ``model``); the first is
+            the default one.
         cwd: default thread working directory (default: the process's cwd).
         cli_version: the version reported in threads and the default user agent.
 
@@ -445,6 +453,7 @@ class FakeAppServer:
         model_provider: str = "fake",
         cwd: str | None = None,
         cli_version: str = "0.169.0",
+        models: Sequence[str] | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.codex_home = codex_home
@@ -468,6 +477,24 @@ class FakeAppServer:
         self._stalled: list[_ActiveTurn] = []
         self._waiters: list[anyio.Event] = []
         self._counter = 0
+        self.models: list[str] = list(models) if models else [model]
+        self.config: dict[str, Any] = {
+            "model": model,
+            "model_provider": model_provider,
+            "approval_policy": "never",
+            "sandbox_mode": "read-only",
+        }
+        """What ``config/read`` answers as ``config``; ``config/*Write`` change it."""
+        self.files: dict[str, bytes] = {}
+        """The ``fs/*`` methods' file system: absolute path to content, held in memory."""
+        self.directories: set[str] = {"/"}
+        """Directories made with ``fs/createDirectory`` (parents of files exist implicitly)."""
+        self.mcp_servers: list[dict[str, Any]] = []
+        """What ``mcpServerStatus/list`` pages through (``McpServerStatus`` objects)."""
+        self.account: dict[str, Any] | None = None
+        """What ``account/read`` answers as ``account``; ``account/login/start`` sets it."""
+        self.logins: set[str] = set()
+        """Login ids of browser logins started and neither completed nor cancelled."""
 
     # -- scripting ----------------------------------------------------------------------
 
@@ -614,6 +641,7 @@ class _Connection:
         self.pending: dict[int, _Pending] = {}
         self.lock = anyio.Lock()
         self.task_group: TaskGroup | None = None
+        self.processes: dict[str, _FakeProcess] = {}
 
     # -- writing -------------------------------------------------------------------------
 
@@ -976,7 +1004,11 @@ async def _thread_loaded_list(conn: _Connection, request_id: Any, params: dict[s
 
 def _page(values: list[Any], params: Mapping[str, Any]) -> tuple[list[Any], str | None]:
     cursor = params.get("cursor")
-    start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
+    start = 0
+    if cursor is not None:
+        if not isinstance(cursor, str) or not (cursor.isascii() and cursor.isdigit()):
+            raise _RpcError(f"invalid cursor: {cursor!r}")
+        start = int(cursor)
     limit = params.get("limit")
     if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
         end = start + limit
@@ -1013,6 +1045,13 @@ async def _thread_items_list(conn: _Connection, request_id: Any, params: dict[st
             )
     if params.get("sortDirection") == "desc":
         rows.reverse()
+    anchor = params.get("cursor")
+    if isinstance(anchor, dict):  # an item anchor: start at that item
+        item_id = _dict(anchor).get("itemId")
+        ids = [row["item"].get("id") for row in rows]
+        if item_id not in ids:
+            raise _RpcError(f"item not found: {item_id}")
+        params = {**params, "cursor": str(ids.index(item_id))}
     data, next_cursor = _page(rows, params)
     await conn.respond(
         request_id, {"data": data, "nextCursor": next_cursor, "backwardsCursor": None}
@@ -1052,35 +1091,615 @@ async def _thread_unsubscribe(conn: _Connection, request_id: Any, params: dict[s
     await conn.respond(request_id, {"status": "unsubscribed"})
 
 
-@_handles("model/list")
-async def _model_list(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
-    model = conn.server.model
+def _model_entry(slug: str, *, default: bool) -> dict[str, Any]:
     efforts = [
         {"reasoningEffort": e, "description": f"{e} reasoning"} for e in ("low", "medium", "high")
     ]
-    entry = {
-        "id": model,
-        "model": model,
-        "displayName": model,
-        "description": "The fake app-server's only model.",
+    return {
+        "id": slug,
+        "model": slug,
+        "displayName": slug,
+        "description": f"The fake app-server's model {slug}.",
         "hidden": False,
-        "isDefault": True,
+        "isDefault": default,
         "defaultReasoningEffort": "medium",
         "supportedReasoningEfforts": efforts,
         "inputModalities": ["text", "image"],
         "supportsPersonality": False,
         "upgrade": None,
     }
-    await conn.respond(request_id, {"data": [entry], "nextCursor": None})
 
 
-@_handles("account/read")
-async def _account_read(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
-    await conn.respond(request_id, {"account": None, "requiresOpenaiAuth": False})
+@_handles("model/list")
+async def _model_list(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    entries = [_model_entry(m, default=i == 0) for i, m in enumerate(conn.server.models)]
+    data, next_cursor = _page(entries, params)
+    await conn.respond(request_id, {"data": data, "nextCursor": next_cursor})
 
 
 @_handles("config/mcpServer/reload")
 async def _mcp_reload(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    await conn.respond(request_id, {})
+
+
+@_handles("mcpServerStatus/list")
+async def _mcp_status_list(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    servers = conn.server.mcp_servers
+    name = params.get("serverName")
+    if name is not None:
+        servers = [s for s in servers if s.get("name") == name]
+    data, next_cursor = _page(servers, params)
+    await conn.respond(request_id, {"data": data, "nextCursor": next_cursor})
+
+
+@_handles("skills/list")
+async def _skills_list(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    cwds = params.get("cwds") or [conn.server.cwd]
+    data = [
+        {
+            "cwd": cwd,
+            "skills": [
+                {
+                    "name": "fake-skill",
+                    "description": "A skill the fake app-server lists for every directory.",
+                    "shortDescription": None,
+                    "enabled": True,
+                    "path": f"{conn.server.codex_home}/skills/fake-skill/SKILL.md",
+                    "scope": "user",
+                    "interface": None,
+                    "dependencies": None,
+                    "pluginId": None,
+                }
+            ],
+            "errors": [],
+        }
+        for cwd in cwds
+    ]
+    await conn.respond(request_id, {"data": data})
+
+
+# -- threads: fork, delete, compaction, review --------------------------------------------
+
+
+@_handles("thread/fork")
+async def _thread_fork(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    source = conn.thread(_require_str(params, "threadId"), missing="no rollout found for thread id")
+    cwd, model, policy, sandbox = _thread_settings(conn, params, source)
+    turns = list(source.turns)
+    last = params.get("lastTurnId")
+    if last is not None:
+        ids = [t.id for t in turns]
+        if last not in ids:
+            raise _RpcError(f"turn not found: {last}")
+        turns = turns[: ids.index(last) + 1]
+    now = int(time.time())
+    server = conn.server
+    thread = _ThreadRecord(
+        id=_new_id(),
+        cwd=cwd,
+        model=model,
+        model_provider=source.model_provider,
+        approval_policy=policy,
+        sandbox=sandbox,
+        ephemeral=bool(params.get("ephemeral") or False),
+        originator=source.originator,
+        created_at=now,
+        updated_at=now,
+        preview=source.preview,
+        turns=[
+            _TurnRecord(
+                _new_id(),
+                status="interrupted" if t.status == "inProgress" else t.status,
+                items=[dict(i) for i in t.items],
+                error=t.error,
+                started_at=t.started_at,
+                completed_at=t.completed_at,
+                duration_ms=t.duration_ms,
+            )
+            for t in turns
+        ],
+        cli_version=server.cli_version,
+        codex_home=server.codex_home,
+        forked_from=source.id,
+    )
+    server._threads[thread.id] = thread  # pyright: ignore[reportPrivateUsage]
+    result = conn.thread_response(thread, with_turns=not params.get("excludeTurns"))
+    await conn.respond(request_id, result)
+    await conn.notify("thread/started", {"thread": thread.to_json()})
+
+
+@_handles("thread/delete")
+async def _thread_delete(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    thread = conn.thread(_require_str(params, "threadId"))
+    if thread.active is not None:
+        raise _RpcError(f"thread {thread.id} has a running turn")
+    del conn.server._threads[thread.id]  # pyright: ignore[reportPrivateUsage]
+    await conn.respond(request_id, {})
+    await conn.notify("thread/deleted", {"threadId": thread.id})
+
+
+def _begin_turn(conn: _Connection, thread: _ThreadRecord, request_id: Any) -> _ActiveTurn:
+    """A new turn on an idle thread, for the turns that are not a ``turn/start``."""
+    if thread.active is not None and not thread.active.finishing:
+        raise _RpcError(
+            "active turn is not steerable",
+            data={"codexErrorInfo": {"activeTurnNotSteerable": {"turnKind": "regular"}}},
+        )
+    record = _TurnRecord(_new_id(), started_mono=time.monotonic())
+    thread.turns.append(record)
+    thread.updated_at = int(time.time())
+    active = _ActiveTurn(thread, record, conn, request_id, [], None)
+    active.response_sent = True  # the caller answers with its own result shape
+    thread.active = active
+    return active
+
+
+async def _run_compaction(active: _ActiveTurn) -> None:
+    with anyio.CancelScope() as scope:
+        active.scope = scope
+        await _ensure_started(active)
+        server = active.conn.server
+        compaction = {"type": "contextCompaction", "id": server._next("compact")}  # pyright: ignore[reportPrivateUsage]
+        await _emit_item(active, compaction)
+        await active.conn.notify(
+            "thread/compacted", {"threadId": active.thread.id, "turnId": active.record.id}
+        )
+    await _finish(active, _EndTurn("interrupted") if active.interrupted else None)
+
+
+@_handles("thread/compact/start")
+async def _thread_compact_start(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    thread = conn.thread(_require_str(params, "threadId"))
+    active = _begin_turn(conn, thread, request_id)
+    await conn.respond(request_id, {})
+    assert conn.task_group is not None
+    conn.task_group.start_soon(_run_compaction, active)
+
+
+_REVIEW_PROMPTS: Final[Mapping[str, str]] = {
+    "uncommittedChanges": "Review the current code changes (staged, unstaged, and untracked).",
+    "baseBranch": "Review the code changes against the base branch '{branch}'.",
+    "commit": "Review the code changes introduced by commit {sha}.",
+}
+
+
+@_handles("review/start")
+async def _review_start(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    thread = conn.thread(_require_str(params, "threadId"))
+    target = _dict(_require(params, "target"))
+    kind = target.get("type")
+    if kind == "custom":
+        prompt = str(target.get("instructions", ""))
+    elif isinstance(kind, str) and kind in _REVIEW_PROMPTS:
+        prompt = _REVIEW_PROMPTS[kind].format_map(target)
+    else:
+        raise _RpcError(f"Invalid request: unknown variant `{kind}`")
+    if params.get("delivery") not in (None, "inline"):
+        raise _RpcError("only inline review delivery is supported")
+    active = _begin_turn(conn, thread, request_id)
+    active.input = [{"type": "text", "text": prompt}]
+    if not thread.preview:
+        thread.preview = prompt
+    user = _user_message_item(active.input, None)
+    turn = active.record.to_json([user])
+    await conn.respond(request_id, {"turn": turn, "reviewThreadId": thread.id})
+    script: list[Action] = [
+        item({"type": "enteredReviewMode", "review": prompt}),
+        agent_message("The fake app-server found nothing to flag."),
+        item({"type": "exitedReviewMode", "review": "No findings."}),
+    ]
+    assert conn.task_group is not None
+    conn.task_group.start_soon(_run_turn, active, list[Action](), script)
+
+
+# -- account ----------------------------------------------------------------------------
+
+
+@_handles("account/read")
+async def _account_read(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    await conn.respond(request_id, {"account": conn.server.account, "requiresOpenaiAuth": False})
+
+
+@_handles("account/rateLimits/read")
+async def _account_rate_limits(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    snapshot = {
+        "limitId": "codex",
+        "limitName": None,
+        "primary": {"usedPercent": 12, "windowDurationMins": 300, "resetsAt": None},
+        "secondary": None,
+        "credits": None,
+        "planType": None,
+    }
+    await conn.respond(
+        request_id, {"rateLimits": snapshot, "rateLimitsByLimitId": {"codex": snapshot}}
+    )
+
+
+@_handles("account/login/start")
+async def _account_login_start(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    server = conn.server
+    kind = _require_str(params, "type")
+    if kind == "apiKey":
+        _require_str(params, "apiKey")
+        server.account = {"type": "apiKey"}
+        await conn.respond(request_id, {"type": "apiKey"})
+        await conn.notify("account/login/completed", {"loginId": None, "success": True})
+        await conn.notify("account/updated", {"authMode": "apikey", "planType": None})
+        return
+    login_id = _new_id()
+    if kind == "chatgpt":
+        result = {
+            "type": "chatgpt",
+            "loginId": login_id,
+            "authUrl": f"http://127.0.0.1:1455/fake-auth?login={login_id}",
+        }
+    elif kind == "chatgptDeviceCode":
+        result = {
+            "type": "chatgptDeviceCode",
+            "loginId": login_id,
+            "verificationUrl": "http://127.0.0.1:1455/fake-device",
+            "userCode": "FAKE-CODE",
+        }
+    else:
+        raise _RpcError(f"Invalid request: unknown variant `{kind}`")
+    server.logins.add(login_id)
+    await conn.respond(request_id, result)
+
+
+@_handles("account/login/cancel")
+async def _account_login_cancel(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    login_id = _require_str(params, "loginId")
+    logins = conn.server.logins
+    if login_id not in logins:
+        await conn.respond(request_id, {"status": "notFound"})
+        return
+    logins.discard(login_id)
+    await conn.respond(request_id, {"status": "canceled"})
+    await conn.notify(
+        "account/login/completed",
+        {"loginId": login_id, "success": False, "error": "login was cancelled"},
+    )
+
+
+@_handles("account/logout")
+async def _account_logout(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    conn.server.account = None
+    await conn.respond(request_id, {})
+    await conn.notify("account/updated", {"authMode": None, "planType": None})
+
+
+# -- config -----------------------------------------------------------------------------
+
+
+def _config_version(config: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256(orjson.dumps(config, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"sha256:{digest}"
+
+
+def _config_set(config: dict[str, Any], key_path: str, value: Any, strategy: Any) -> None:
+    if strategy not in ("replace", "upsert"):
+        raise _RpcError(f"Invalid request: unknown variant `{strategy}`")
+    *parents, leaf = key_path.split(".")
+    table = config
+    for name in parents:
+        child = table.get(name)
+        if not isinstance(child, dict):
+            child = {}
+            table[name] = child
+        table = cast("dict[str, Any]", child)
+    current = table.get(leaf)
+    if strategy == "upsert" and isinstance(current, dict) and isinstance(value, dict):
+        table[leaf] = {**cast("dict[str, Any]", current), **cast("dict[str, Any]", value)}
+    elif value is None:
+        table.pop(leaf, None)
+    else:
+        table[leaf] = value
+
+
+async def _config_write(
+    conn: _Connection, request_id: Any, params: dict[str, Any], edits: list[Any]
+) -> None:
+    server = conn.server
+    expected = params.get("expectedVersion")
+    if expected is not None and expected != _config_version(server.config):
+        raise _RpcError(
+            "config file changed since it was read", data={"reason": "configVersionConflict"}
+        )
+    updated = orjson.loads(orjson.dumps(server.config))
+    for edit in edits:
+        e = _dict(edit)
+        _config_set(
+            updated, _require_str(e, "keyPath"), _require(e, "value"), _require(e, "mergeStrategy")
+        )
+    server.config = updated
+    await conn.respond(
+        request_id,
+        {
+            "status": "ok",
+            "version": _config_version(updated),
+            "filePath": params.get("filePath") or f"{server.codex_home}/config.toml",
+            "overriddenMetadata": None,
+        },
+    )
+
+
+@_handles("config/read")
+async def _config_read(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    result: dict[str, Any] = {"config": conn.server.config, "origins": {}}
+    if params.get("includeLayers"):
+        result["layers"] = []
+    await conn.respond(request_id, result)
+
+
+@_handles("config/value/write")
+async def _config_value_write(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    await _config_write(conn, request_id, params, [params])
+
+
+@_handles("config/batchWrite")
+async def _config_batch_write(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    edits = _require(params, "edits")
+    if not isinstance(edits, list):
+        raise _RpcError(f"Invalid request: invalid type: {_describe(edits)}, expected a sequence")
+    await _config_write(conn, request_id, params, cast("list[Any]", edits))
+
+
+# -- command/exec -----------------------------------------------------------------------
+
+
+@dataclass
+class _FakeProcess:
+    """A ``command/exec`` with a ``processId``: it runs until stdin closes or it is killed."""
+
+    argv: list[str]
+    stdin: bytearray = field(default_factory=bytearray)
+    done: anyio.Event = field(default_factory=anyio.Event)
+    terminated: bool = False
+    size: Any = None
+
+
+def _fake_output(argv: list[str], stdin: bytes) -> tuple[int, bytes, bytes]:
+    """What the fake "runs": ``echo`` and ``cat``; anything else is not found (127)."""
+    name = argv[0].rsplit("/", 1)[-1]
+    if name == "echo":
+        return 0, (" ".join(argv[1:]) + "\n").encode(), b""
+    if name == "cat" and len(argv) == 1:
+        return 0, stdin, b""
+    return 127, b"", f"fake app-server: {argv[0]}: command not found\n".encode()
+
+
+@_handles("command/exec")
+async def _command_exec(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    argv_value = _require(params, "command")
+    if not isinstance(argv_value, list) or not argv_value:
+        raise _RpcError("Invalid request: command must be a non-empty array of strings")
+    argv = [str(a) for a in cast("list[Any]", argv_value)]
+    process_id = params.get("processId")
+    streaming = bool(params.get("streamStdin") or params.get("tty"))
+    if streaming and not isinstance(process_id, str):
+        raise _RpcError("processId is required when streaming stdin or using a tty")
+    if not isinstance(process_id, str):
+        code, out, err = _fake_output(argv, b"")
+        await conn.respond(
+            request_id, {"exitCode": code, "stdout": out.decode(), "stderr": err.decode()}
+        )
+        return
+    if process_id in conn.processes:
+        raise _RpcError(f"processId {process_id} is already in use")
+    process = _FakeProcess(argv, size=params.get("size"))
+    conn.processes[process_id] = process
+    if not params.get("streamStdin"):
+        process.done.set()
+    assert conn.task_group is not None
+    conn.task_group.start_soon(
+        _finish_process, conn, request_id, process_id, bool(params.get("streamStdoutStderr"))
+    )
+
+
+async def _finish_process(
+    conn: _Connection, request_id: Any, process_id: str, stream: bool
+) -> None:
+    process = conn.processes[process_id]
+    try:
+        await process.done.wait()
+    finally:
+        conn.processes.pop(process_id, None)
+    if process.terminated:
+        code, out, err = 143, b"", b""
+    else:
+        code, out, err = _fake_output(process.argv, bytes(process.stdin))
+    if stream:
+        for name, data in (("stdout", out), ("stderr", err)):
+            if data:
+                await conn.notify(
+                    "command/exec/outputDelta",
+                    {
+                        "processId": process_id,
+                        "stream": name,
+                        "deltaBase64": base64.b64encode(data).decode("ascii"),
+                        "capReached": False,
+                    },
+                )
+        out, err = b"", b""
+    await conn.respond(
+        request_id, {"exitCode": code, "stdout": out.decode(), "stderr": err.decode()}
+    )
+
+
+def _process(conn: _Connection, params: Mapping[str, Any]) -> _FakeProcess:
+    process_id = _require_str(params, "processId")
+    process = conn.processes.get(process_id)
+    if process is None:
+        raise _RpcError(f"no running command/exec with processId {process_id}")
+    return process
+
+
+@_handles("command/exec/write")
+async def _command_write(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    process = _process(conn, params)
+    delta = params.get("deltaBase64")
+    if isinstance(delta, str):
+        try:
+            process.stdin.extend(base64.b64decode(delta, validate=True))
+        except ValueError as exc:
+            raise _RpcError(f"invalid deltaBase64: {exc}") from None
+    if params.get("closeStdin"):
+        process.done.set()
+    await conn.respond(request_id, {})
+
+
+@_handles("command/exec/resize")
+async def _command_resize(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    process = _process(conn, params)
+    process.size = _require(params, "size")
+    await conn.respond(request_id, {})
+
+
+@_handles("command/exec/terminate")
+async def _command_terminate(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    process = _process(conn, params)
+    process.terminated = True
+    process.done.set()
+    await conn.respond(request_id, {})
+
+
+# -- fs: an in-memory file system -------------------------------------------------------
+
+
+def _fs_path(params: Mapping[str, Any], name: str = "path") -> str:
+    path = _require_str(params, name)
+    if not posixpath.isabs(path):
+        raise _RpcError("Invalid request: AbsolutePathBuf deserialized without a base path")
+    return posixpath.normpath(path)
+
+
+def _fs_is_dir(server: FakeAppServer, path: str) -> bool:
+    if path in server.directories:
+        return True
+    prefix = path.rstrip("/") + "/"
+    return any(p.startswith(prefix) for p in (*server.files, *server.directories))
+
+
+def _fs_children(server: FakeAppServer, path: str) -> dict[str, bool]:
+    """Immediate children of a directory: name to "is a directory"."""
+    prefix = path.rstrip("/") + "/"
+    children: dict[str, bool] = {}
+    for p in (*server.files, *server.directories):
+        if p.startswith(prefix) and p != prefix:
+            name, _, rest = p[len(prefix) :].partition("/")
+            children[name] = children.get(name, False) or bool(rest) or p in server.directories
+    return children
+
+
+def _not_found(path: str) -> _RpcError:
+    return _RpcError(f"No such file or directory (os error 2): {path}", code=-32603)
+
+
+@_handles("fs/readFile")
+async def _fs_read_file(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    path = _fs_path(params)
+    data = conn.server.files.get(path)
+    if data is None:
+        raise _not_found(path)
+    await conn.respond(request_id, {"dataBase64": base64.b64encode(data).decode("ascii")})
+
+
+@_handles("fs/writeFile")
+async def _fs_write_file(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    path = _fs_path(params)
+    encoded = _require_str(params, "dataBase64")
+    if _fs_is_dir(conn.server, path):
+        raise _RpcError(f"Is a directory (os error 21): {path}", code=-32603)
+    try:
+        conn.server.files[path] = base64.b64decode(encoded, validate=True)
+    except ValueError as exc:
+        raise _RpcError(f"invalid dataBase64: {exc}") from None
+    await conn.respond(request_id, {})
+
+
+@_handles("fs/createDirectory")
+async def _fs_create_directory(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    server = conn.server
+    path = _fs_path(params)
+    parent = posixpath.dirname(path)
+    if path in server.files:
+        raise _RpcError(f"File exists (os error 17): {path}", code=-32603)
+    if not params.get("recursive") and not _fs_is_dir(server, parent):
+        raise _not_found(path)
+    server.directories.add(path)
+    await conn.respond(request_id, {})
+
+
+@_handles("fs/getMetadata")
+async def _fs_get_metadata(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    server = conn.server
+    path = _fs_path(params)
+    is_file = path in server.files
+    if not is_file and not _fs_is_dir(server, path):
+        raise _not_found(path)
+    await conn.respond(
+        request_id,
+        {
+            "isDirectory": not is_file,
+            "isFile": is_file,
+            "isSymlink": False,
+            "createdAtMs": 0,
+            "modifiedAtMs": _now_ms(),
+        },
+    )
+
+
+@_handles("fs/readDirectory")
+async def _fs_read_directory(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    server = conn.server
+    path = _fs_path(params)
+    if not _fs_is_dir(server, path):
+        raise _not_found(path)
+    entries = [
+        {"fileName": name, "isDirectory": is_dir, "isFile": not is_dir}
+        for name, is_dir in sorted(_fs_children(server, path).items())
+    ]
+    await conn.respond(request_id, {"entries": entries})
+
+
+@_handles("fs/remove")
+async def _fs_remove(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    server = conn.server
+    path = _fs_path(params)
+    if path in server.files:
+        del server.files[path]
+    elif _fs_is_dir(server, path):
+        prefix = path.rstrip("/") + "/"
+        if _fs_children(server, path) and not params.get("recursive"):
+            raise _RpcError(f"Directory not empty (os error 39): {path}", code=-32603)
+        server.files = {p: d for p, d in server.files.items() if not p.startswith(prefix)}
+        server.directories = {
+            d for d in server.directories if d != path and not d.startswith(prefix)
+        }
+    elif not params.get("force"):
+        raise _not_found(path)
+    await conn.respond(request_id, {})
+
+
+@_handles("fs/copy")
+async def _fs_copy(conn: _Connection, request_id: Any, params: dict[str, Any]) -> None:
+    server = conn.server
+    source = _fs_path(params, "sourcePath")
+    destination = _fs_path(params, "destinationPath")
+    if source in server.files:
+        server.files[destination] = server.files[source]
+    elif _fs_is_dir(server, source):
+        if not params.get("recursive"):
+            raise _RpcError(f"{source} is a directory; copy it with recursive: true")
+        prefix = source.rstrip("/") + "/"
+        server.directories.add(destination)
+        for d in [d for d in server.directories if d.startswith(prefix)]:
+            server.directories.add(destination + d[len(source) :])
+        for p, data in list(server.files.items()):
+            if p.startswith(prefix):
+                server.files[destination + p[len(source) :]] = data
+    else:
+        raise _not_found(source)
     await conn.respond(request_id, {})
 
 
