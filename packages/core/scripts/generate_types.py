@@ -92,8 +92,13 @@ ROOT_TITLE = "CodexAppServerProtocol"
 
 
 def codex_binary() -> Path:
-    """The codex binary to ask: ``$CODEX_BIN``, else the pinned runtime wheel's."""
-    env = os.environ.get("CODEX_BIN")
+    """The codex binary to ask: the pinned runtime wheel's, or ``$CODEX_TYPES_BIN``.
+
+    Not ``$CODEX_BIN``: that one points the test suite at another codex to try the SDK
+    against it, while the committed types must stay those of the pinned binary. Set
+    ``CODEX_TYPES_BIN`` only to regenerate the types from another binary on purpose.
+    """
+    env = os.environ.get("CODEX_TYPES_BIN")
     if env:
         return Path(env)
     import codex_cli_bin  # pyright: ignore[reportMissingImports]
