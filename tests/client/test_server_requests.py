@@ -196,24 +196,19 @@ DEFAULT_RESULTS: dict[str, Any] = {
     "item/commandExecution/requestApproval": {"decision": "decline"},
     "item/fileChange/requestApproval": {"decision": "decline"},
     "item/permissions/requestApproval": {"permissions": {}, "scope": "turn"},
-    "mcpServer/elicitation/request": {"action": "decline"},
 }
-ERROR_DEFAULTS = ("item/tool/requestUserInput", "account/chatgptAuthTokens/refresh")
+ERROR_DEFAULTS = (
+    "item/tool/requestUserInput",
+    "account/chatgptAuthTokens/refresh",
+    "mcpServer/elicitation/request",
+    "item/tool/call",
+)
 
 
 @pytest.mark.parametrize("method", sorted(DEFAULT_RESULTS))
 async def test_without_a_handler_a_request_gets_its_fail_closed_answer(method: str) -> None:
     assert await answer(method) == DEFAULT_RESULTS[method]
     assert await answer(method, ServerRequestHandlers()) == DEFAULT_RESULTS[method]
-
-
-async def test_without_a_handler_a_dynamic_tool_call_fails_and_says_why() -> None:
-    result = await answer("item/tool/call")
-    assert result["success"] is False
-    [item] = result["contentItems"]
-    assert item["type"] == "inputText"
-    assert "lookup_ticket" in item["text"]
-    assert "no handler" in item["text"]
 
 
 @pytest.mark.parametrize("method", ["execCommandApproval", "applyPatchApproval"])
@@ -726,26 +721,23 @@ async def ask(server: MemoryTransport, method: str, request_id: int = 41) -> dic
 E2E_DEFAULTS: dict[str, Any] = {
     "item/commandExecution/requestApproval": {"decision": "decline"},
     "item/fileChange/requestApproval": {"decision": "decline"},
-    "mcpServer/elicitation/request": {"action": "decline"},
 }
 
 
-async def test_a_client_without_handlers_declines_approvals_and_elicitations_on_the_wire() -> None:
+async def test_a_client_without_handlers_declines_approvals_on_the_wire() -> None:
     async with connected() as (_client, server):
         for index, (method, expected) in enumerate(E2E_DEFAULTS.items()):
             assert await ask(server, method, index) == {"id": index, "result": expected}
 
 
-async def test_a_client_without_handlers_fails_a_dynamic_tool_call_on_the_wire() -> None:
+@pytest.mark.parametrize(
+    "method", ["item/tool/requestUserInput", "mcpServer/elicitation/request", "item/tool/call"]
+)
+async def test_a_client_without_handlers_answers_other_requests_with_an_error_reply(
+    method: str,
+) -> None:
     async with connected() as (_client, server):
-        reply = await ask(server, "item/tool/call")
-    assert reply["result"]["success"] is False
-    assert reply["result"]["contentItems"][0]["type"] == "inputText"
-
-
-async def test_a_client_without_handlers_answers_user_input_with_an_error_reply() -> None:
-    async with connected() as (_client, server):
-        reply = await ask(server, "item/tool/requestUserInput")
+        reply = await ask(server, method)
     assert "result" not in reply
     assert reply["error"]["code"] == -32601
 

@@ -8,7 +8,8 @@ checks the answer's shape and encodes it as the JSON-RPC result.
 
 Safe defaults (fail closed; nothing is ever accepted on the user's behalf) apply when no
 handler is set, when the handler raises, and when its answer has the wrong shape (the last
-two are logged as errors):
+two are logged as errors). As the public contract says, approvals are declined and every
+other request gets a JSON-RPC error reply, never silence and never an invented answer:
 
 =========================================  ==================================================
 request                                    default answer
@@ -17,9 +18,8 @@ request                                    default answer
 ``item/fileChange/requestApproval``        ``{"decision": "decline"}``
 ``item/permissions/requestApproval``       ``{"permissions": {}, "scope": "turn"}`` (nothing)
 ``item/tool/requestUserInput``             JSON-RPC error (no answers are made up)
-``mcpServer/elicitation/request``          ``{"action": "decline"}``
-``item/tool/call``                         ``{"contentItems": [<text saying why>],
-                                           "success": false}``
+``mcpServer/elicitation/request``          JSON-RPC error
+``item/tool/call``                         JSON-RPC error
 ``account/chatgptAuthTokens/refresh``      JSON-RPC error
 ``attestation/generate``                   JSON-RPC error
 ``execCommandApproval`` (v1)               ``{"decision": {"denied": {"rejection": ...}}}``
@@ -479,19 +479,6 @@ def _grant_nothing(_typed: object, _why: str) -> dict[str, Any]:
     return {"permissions": {}, "scope": "turn"}
 
 
-def _elicitation_decline(_typed: object, _why: str) -> dict[str, Any]:
-    return {"action": ElicitationAction.DECLINE.value}
-
-
-def _tool_failure(typed: object, why: str) -> dict[str, Any]:
-    tool = typed.tool if isinstance(typed, DynamicToolCallRequest) else "?"
-    text = (
-        f"The client did not run the dynamic tool {tool!r}: {why} "
-        "(codex-app-server-client, ServerRequestHandlers.dynamic_tool_call)."
-    )
-    return {"contentItems": [{"type": "inputText", "text": text}], "success": False}
-
-
 def _legacy_denied(_typed: object, why: str) -> dict[str, Any]:
     return {"decision": _denied(f"The client denied this request: {why}.")}
 
@@ -536,10 +523,13 @@ _KINDS: Final[Mapping[str, _Kind]] = {
         "user_input", _user_input, _encode_user_input, _error_default("user_input")
     ),
     McpElicitationRequest.method: _Kind(
-        "mcp_elicitation", _mcp_elicitation, _encode_elicitation, _elicitation_decline
+        "mcp_elicitation", _mcp_elicitation, _encode_elicitation, _error_default("mcp_elicitation")
     ),
     DynamicToolCallRequest.method: _Kind(
-        "dynamic_tool_call", _dynamic_tool_call, _encode_dynamic_tool, _tool_failure
+        "dynamic_tool_call",
+        _dynamic_tool_call,
+        _encode_dynamic_tool,
+        _error_default("dynamic_tool_call"),
     ),
     AuthTokenRefreshRequest.method: _Kind(
         "auth_token_refresh",

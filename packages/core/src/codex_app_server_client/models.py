@@ -547,10 +547,10 @@ class ServerRequestHandlers:
             answer is made up).
         mcp_elicitation: ``mcpServer/elicitation/request`` → an :class:`ElicitationAction`
             or its string, a :class:`McpElicitationResponse`, or the raw result
-            (``{"action": ..., "content": ...}``). Default: ``{"action": "decline"}``.
+            (``{"action": ..., "content": ...}``). Default: a JSON-RPC error reply.
         dynamic_tool_call: ``item/tool/call`` → a :class:`DynamicToolResult`, a string (one
             successful text item), or the raw result (``{"contentItems": [...], "success":
-            ...}``). Default: ``success: false`` with a text item saying no handler is set.
+            ...}``). Default: a JSON-RPC error reply.
         auth_token_refresh: ``account/chatgptAuthTokens/refresh`` → :class:`AuthTokens` or
             the raw result (``{"accessToken", "chatgptAccountId", ...}``). Default: a JSON-RPC
             error reply.
