@@ -17,6 +17,7 @@ def test_core_exports_exactly_the_public_names() -> None:
         "CodexError",
         "CodexExperimentalApiError",
         "CodexProtocolError",
+        "CodexServerRequestError",
         "CodexTimeoutError",
         "CodexTransportError",
         "CodexTransportNotFoundError",

@@ -19,7 +19,12 @@ from typing import Any, Final
 import anyio
 import anyio.abc
 
-from .errors import CodexProtocolError, CodexTimeoutError, CodexTransportError
+from .errors import (
+    CodexProtocolError,
+    CodexServerRequestError,
+    CodexTimeoutError,
+    CodexTransportError,
+)
 from .protocol import (
     ErrorResponse,
     JsonRpcConnection,
@@ -44,14 +49,8 @@ CLOSE_TIMEOUT: Final = 10.0
 """Upper bound on closing the transport; transports bound themselves, this is a backstop."""
 
 
-class ServerRequestError(Exception):
-    """Raise from a server-request handler to answer with a specific JSON-RPC error."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
+ServerRequestError = CodexServerRequestError
+"""The internal name of :class:`~codex_app_server_client.errors.CodexServerRequestError`."""
 
 
 NotificationListener = Callable[[Notification], None]

@@ -29,7 +29,7 @@ any other method                           JSON-RPC error ``-32601``
 
 A JSON-RPC error default uses ``-32601`` when no handler is set and ``-32603`` when the
 handler failed or answered in the wrong shape. A handler may raise
-:class:`~codex_app_server_client._connection.ServerRequestError` to send a specific error.
+:class:`~codex_app_server_client.errors.CodexServerRequestError` to send a specific error.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ CodexError                        catch-all for this SDK
 ├── CodexProtocolError            the server answered a request with a JSON-RPC error
 ├── CodexTurnFailedError          a turn ended with status "failed"
 ├── CodexContinuationError        a continuation is unknown to this client or already spent
-└── CodexExperimentalApiError     an experimental method or field without the opt-in
+├── CodexExperimentalApiError     an experimental method or field without the opt-in
+└── CodexServerRequestError       raised BY a server-request handler: answer with this error
 ```
 
 Each message says what happened and what the caller can do about it. Attributes carry the
@@ -28,6 +29,7 @@ __all__ = [
     "CodexError",
     "CodexExperimentalApiError",
     "CodexProtocolError",
+    "CodexServerRequestError",
     "CodexTimeoutError",
     "CodexTransportError",
     "CodexTransportNotFoundError",
@@ -167,3 +169,17 @@ class CodexExperimentalApiError(CodexError, ValueError):
         )
         self.method = method
         self.fields = fields
+
+
+class CodexServerRequestError(CodexError):
+    """Raise it from a server-request handler to answer with this JSON-RPC error.
+
+    Any other exception from a handler gives the request's documented safe default (and is
+    logged); this one sends exactly ``code``, ``message`` and ``data``.
+    """
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data

@@ -527,7 +527,7 @@ class ServerRequestHandlers:
     handler, a handler that raises, or an answer of the wrong shape gets the **safe default**
     (logged when it replaces a failed or malformed answer); nothing is ever accepted on the
     user's behalf. Raise
-    :class:`~codex_app_server_client._connection.ServerRequestError` to answer with a specific
+    :class:`~codex_app_server_client.errors.CodexServerRequestError` to answer with a specific
     JSON-RPC error instead.
 
     Attributes:
