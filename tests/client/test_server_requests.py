@@ -19,12 +19,12 @@ import orjson
 import pytest
 
 from codex_app_server_client import CodexClient
-from codex_app_server_client.errors import CodexServerRequestError as ServerRequestError
 from codex_app_server_client._server_requests import (
     KNOWN_METHODS,
     answer_server_request,
     typed_server_request,
 )
+from codex_app_server_client.errors import CodexServerRequestError as ServerRequestError
 from codex_app_server_client.models import (
     ApprovalDecision,
     ApprovalRequest,
