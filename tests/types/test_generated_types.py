@@ -111,3 +111,38 @@ def test_notification_params_returns_the_params_untouched() -> None:
     assert types.notification_params(note, "turn/completed") is note.params
     with pytest.raises(ValueError, match="turn/started"):
         types.notification_params(note, "turn/started")
+
+
+def test_enums_are_open_where_only_the_server_sends_them(schemas: tuple[Path, Path, str]) -> None:
+    stable, experimental, _ = schemas
+    definitions = generator.load_definitions(stable)
+    tables = generator.build_tables(definitions, generator.load_definitions(experimental))
+
+    classes = generator.classify_enums(definitions, tables)
+
+    # Sent only by the server (results, notifications): open.
+    assert {"TurnStatus", "CommandExecOutputStream", "CodexErrorInfo"} <= classes.open
+    # Sent by the client too (ThreadStartParams.sandbox, ...): closed.
+    assert {"SandboxMode", "AskForApproval"} <= classes.shared
+    # Sent only by the client (a server request's answer, a sort order): closed.
+    assert {"ReviewDecision", "SortDirection"} <= classes.client
+    # Tags of McpElicitationPrimitiveSchema's variants: closed, so narrowing on them works.
+    assert "McpElicitationStringType" in classes.tags
+    groups: list[frozenset[str]] = [
+        classes.open,
+        classes.shared,
+        classes.client,
+        classes.tags,
+        classes.unreachable,
+    ]
+    assert sum(map(len, groups)) == len(frozenset[str]().union(*groups))  # disjoint
+
+
+def test_open_enums_admit_other_strings_in_the_generated_source() -> None:
+    source = Path(types.__file__).with_name("_generated.py").read_text()
+    turn_status = '"completed", "interrupted", "failed", "inProgress"'
+    sandbox_mode = '"read-only", "workspace-write", "danger-full-access"'
+
+    assert f"TurnStatus: TypeAlias = Literal[{turn_status}] | str\n" in source
+    assert 'Known values; the server may send others.\n"""\n\n\nclass TurnSteerResponse' in source
+    assert f"SandboxMode: TypeAlias = Literal[{sandbox_mode}]\n" in source

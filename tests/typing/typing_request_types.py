@@ -13,9 +13,13 @@ from typing import Any, assert_type
 from codex_app_server_client import CodexClient
 from codex_app_server_client.protocol import Notification
 from codex_app_server_client.types import (
+    CodexErrorInfo,
+    SandboxMode,
     ThreadListResponse,
     ThreadReadResponse,
+    ThreadStartParams,
     TurnCompletedNotification,
+    TurnStatus,
     notification_params,
 )
 
@@ -37,3 +41,15 @@ def typed_notifications(note: Notification) -> None:
     assert_type(params, TurnCompletedNotification)
     assert_type(params["turn"]["id"], str)
     assert_type(notification_params(note, "some/futureNotification"), Mapping[str, Any])
+
+
+async def open_and_closed_enums(client: CodexClient, params: ThreadStartParams) -> None:
+    # Sent only by the server: open, a newer server's values type-check.
+    status: TurnStatus = "someNewStatus"
+    error: CodexErrorInfo = {"someNewError": {"httpStatusCode": 500}}
+    # Sent by the client (and back in thread/start's result): closed, a typo is caught.
+    sandbox: SandboxMode = "read-only"
+    typo: SandboxMode = "readonly"  # pyright: ignore[reportAssignmentType]
+    params["sandbox"] = "workspace-writ"  # pyright: ignore[reportGeneralTypeIssues]
+    await client.request("thread/start", {"sandbox": "readonly"})  # pyright: ignore[reportDeprecated]
+    del status, error, sandbox, typo

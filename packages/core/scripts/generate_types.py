@@ -9,10 +9,22 @@ Usage (from the workspace root)::
 Steps: ``codex app-server generate-json-schema`` (stable, and ``--experimental`` into a second
 directory) into a temporary directory; flatten its definitions (the v1 top level and the
 ``v2`` namespace) into one schema; drop ``additionalProperties: false`` (parsing stays
-lenient, and ``closed=True`` TypedDicts need ``typing_extensions`` on 3.11); run
-datamodel-code-generator to TypedDicts; post-process (``typing`` imports, header); then render
-the method tables (``_methods.py``), the typed ``request`` overloads (``_requests.py``) and
-``__init__.py`` from the message unions; finally ruff formats everything.
+lenient, and ``closed=True`` TypedDicts need ``typing_extensions`` on 3.11); open the
+server-only enums (below); run datamodel-code-generator to TypedDicts; post-process
+(``typing`` imports, header); then render the method tables (``_methods.py``), the typed
+``request`` overloads (``_requests.py``) and ``__init__.py`` from the message unions; finally
+ruff formats everything.
+
+Open enums. Every string enum definition becomes a ``Literal[...]`` alias, and the protocol
+adds values every few weeks. So :func:`classify_enums` follows ``$ref`` from the roots of
+each direction: server -> client (client request results, server request params,
+notification params) and client -> server (client request params, the results the client
+answers server requests with). An enum only the server sends is opened, ``Literal[...] | str``
+(``| str | dict[str, Any]`` when its variants also include objects, like ``CodexErrorInfo``),
+its docstring saying "Known values; the server may send others." An enum the client sends,
+alone or as well (``SandboxMode``, ``AskForApproval``), stays closed so a typo in params is
+still caught; a shared one says so in its docstring. Also closed: enums that tag a union's
+variants (opening them would stop narrowing on the tag) and enums no method reaches.
 
 :func:`check_drift` regenerates from a schema directory in memory and compares the result to
 the committed files; ``tests/types/test_generated_types.py`` runs it against the pinned binary.
@@ -28,7 +40,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -228,6 +240,190 @@ def build_tables(stable: Mapping[str, Any], experimental: Mapping[str, Any]) -> 
         server_requests=_methods(stable, "ServerRequest"),
         notifications=_methods(stable, "ServerNotification"),
     )
+
+
+# --------------------------------------------------------------------------- open enums
+
+OPEN_NOTE = "Known values; the server may send others."
+SHARED_NOTE = (
+    "Closed: the client sends it too, where a typo should be caught; the server may still"
+    " send other values."
+)
+
+
+@dataclass(frozen=True)
+class EnumClasses:
+    """String-enum definitions by the direction they travel in (see :func:`classify_enums`)."""
+
+    open: frozenset[str]  # server -> client only: ``Literal[...] | str``
+    shared: frozenset[str]  # both directions: closed, documented as such
+    client: frozenset[str]  # client -> server only: closed
+    tags: frozenset[str]  # discriminate a union's variants: closed
+    unreachable: frozenset[str]  # reachable from no method: closed, as the schema says
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        mapping = cast(dict[str, Any], node)
+        ref = mapping.get("$ref")
+        if isinstance(ref, str):
+            yield ref.rsplit("/", 1)[-1]
+        for value in mapping.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for item in cast(list[Any], node):
+            yield from _refs(item)
+
+
+def reachable(definitions: Mapping[str, Any], roots: Iterable[str | None]) -> set[str]:
+    """Definitions reachable from ``roots`` through ``$ref`` (the roots included)."""
+    seen: set[str] = set()
+    stack = [root for root in roots if root]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in definitions:
+            continue
+        seen.add(name)
+        stack.extend(_refs(definitions[name]))
+    return seen
+
+
+def _is_string_enum(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    node = cast(dict[str, Any], schema)
+    return node.get("type") == "string" and "enum" in node
+
+
+def _variants_of(schema: Mapping[str, Any]) -> list[Any]:
+    return cast(list[Any], schema.get("oneOf") or schema.get("anyOf") or [])
+
+
+def enum_kind(schema: Mapping[str, Any]) -> str | None:
+    """``"enum"``: string literals only; ``"mixed"``: literals or objects; else ``None``."""
+    if _is_string_enum(schema):
+        return "enum"
+    variants = _variants_of(schema)
+    if not any(_is_string_enum(variant) for variant in variants):
+        return None
+    return "enum" if all(_is_string_enum(variant) for variant in variants) else "mixed"
+
+
+def _objects(definitions: Mapping[str, Any], schema: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """The object variants of a (possibly nested, possibly referenced) union."""
+    if not isinstance(schema, dict) or depth > 8:
+        return []
+    node = cast(dict[str, Any], schema)
+    if "$ref" in node:
+        target = definitions.get(str(node["$ref"]).rsplit("/", 1)[-1])
+        return _objects(definitions, target, depth + 1)
+    if variants := _variants_of(node):
+        return [obj for variant in variants for obj in _objects(definitions, variant, depth + 1)]
+    return [node] if "properties" in node else []
+
+
+def union_tags(definitions: Mapping[str, Any]) -> set[str]:
+    """Enum definitions that tag union variants: a property every variant has, always an enum.
+
+    Opening such a tag (``Literal["string"] | str``) would stop a type checker from narrowing
+    the union on it, so these stay closed (e.g. ``McpElicitationStringType``).
+    """
+    tags: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in cast(list[Any], node):
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        mapping = cast(dict[str, Any], node)
+        if len(objects := _objects(definitions, {"oneOf": _variants_of(mapping)})) > 1:
+            required = [set(cast(list[str], obj.get("required", []))) for obj in objects]
+            for prop in set[str].intersection(*required):
+                values = [obj["properties"].get(prop, {}) for obj in objects]
+                if all(_is_tag_value(definitions, value) for value in values):
+                    tags.update(str(v["$ref"]).rsplit("/", 1)[-1] for v in values if "$ref" in v)
+        for value in mapping.values():
+            visit(value)
+
+    visit(dict(definitions))
+    return tags
+
+
+def _is_tag_value(definitions: Mapping[str, Any], schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    node = cast(dict[str, Any], schema)
+    if "$ref" in node:
+        return enum_kind(definitions.get(str(node["$ref"]).rsplit("/", 1)[-1], {})) == "enum"
+    return "enum" in node or "const" in node
+
+
+def classify_enums(definitions: Mapping[str, Any], tables: Tables) -> EnumClasses:
+    """Sort the string-enum definitions by who sends them.
+
+    Server -> client roots: client results, server request params, notification params.
+    Client -> server roots: client request params, the results the client answers server
+    requests with. An enum reachable only from the first is open; one the client sends
+    (only, or as well) stays closed, as do union tags and enums no method reaches.
+    """
+    server = reachable(
+        definitions,
+        [m.response for m in tables.client]
+        + [m.params for m in tables.server_requests]
+        + [m.params for m in tables.notifications],
+    )
+    client = reachable(
+        definitions,
+        [m.params for m in tables.client] + [m.response for m in tables.server_requests],
+    )
+    enums = {name for name, schema in definitions.items() if enum_kind(schema)}
+    tags = union_tags(definitions) & enums
+    rest = enums - tags
+    return EnumClasses(
+        open=frozenset(rest & server - client),
+        shared=frozenset(rest & server & client),
+        client=frozenset(rest & client - server),
+        tags=frozenset(tags),
+        unreachable=frozenset(rest - server - client),
+    )
+
+
+def _with_note(schema: dict[str, Any], note: str) -> dict[str, Any]:
+    description = schema.get("description")
+    return {**schema, "description": f"{description}\n\n{note}" if description else note}
+
+
+def _open_enum(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema widened by a catch-all variant: ``| str`` (``| str | dict`` when mixed)."""
+    if enum_kind(schema) == "mixed":
+        catch_all: dict[str, Any] = {"type": ["string", "object"]}
+    else:
+        catch_all = {"type": "string"}
+    if _is_string_enum(schema):
+        known = {key: value for key, value in schema.items() if key != "description"}
+        variants = [known]
+        rest = {key: value for key, value in schema.items() if key == "description"}
+    else:
+        variants = _variants_of(schema)
+        rest = {key: value for key, value in schema.items() if key not in ("oneOf", "anyOf")}
+    if any(
+        variant.get("type") in (["string", "object"], "string") and "enum" not in variant
+        for variant in variants
+    ):
+        return _with_note(dict(schema), OPEN_NOTE)  # open already (e.g. CodexErrorInfo)
+    return _with_note({**rest, "anyOf": [*variants, catch_all]}, OPEN_NOTE)
+
+
+def open_enums(definitions: Mapping[str, Any], classes: EnumClasses) -> dict[str, Any]:
+    """``definitions`` with the server-only enums opened and the shared ones documented."""
+    out = dict(definitions)
+    for name in classes.open:
+        out[name] = _open_enum(definitions[name])
+    for name in classes.shared:
+        out[name] = _with_note(dict(definitions[name]), SHARED_NOTE)
+    return out
 
 
 # --------------------------------------------------------------------------- rendering
@@ -584,7 +780,8 @@ def render(stable_dir: Path, experimental_dir: Path, generated_from: str) -> dic
     """Every generated file (name -> text) for a stable and an experimental schema dir."""
     definitions = load_definitions(stable_dir)
     tables = build_tables(definitions, load_definitions(experimental_dir))
-    generated = postprocess(run_codegen(definitions), definitions, generated_from)
+    widened = open_enums(definitions, classify_enums(definitions, tables))
+    generated = postprocess(run_codegen(widened), definitions, generated_from)
     files = {
         GENERATED: generated,
         METHODS: render_methods(tables, generated_from),

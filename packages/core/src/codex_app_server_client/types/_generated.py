@@ -56,7 +56,10 @@ class ActivePermissionProfile(TypedDict):
 AddCreditsNudgeCreditType: TypeAlias = Literal["credits", "usage_limit"]
 
 
-AddCreditsNudgeEmailStatus: TypeAlias = Literal["sent", "cooldown_active"]
+AddCreditsNudgeEmailStatus: TypeAlias = Literal["sent", "cooldown_active"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 AdditionalContextKind: TypeAlias = Literal["untrusted", "application"]
@@ -66,7 +69,10 @@ class AdditionalNetworkPermissions(TypedDict):
     enabled: NotRequired[bool | None]
 
 
-AgentMessageDelivery: TypeAlias = Literal["async"]
+AgentMessageDelivery: TypeAlias = Literal["async"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class AgentMessageDeltaNotification(TypedDict):
@@ -94,7 +100,10 @@ AgentMessageInputContent: TypeAlias = (
 AgentPath: TypeAlias = str
 
 
-AllowDenyRequirement: TypeAlias = Literal["allow", "deny"]
+AllowDenyRequirement: TypeAlias = Literal["allow", "deny"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class AnalyticsConfig(TypedDict):
@@ -132,9 +141,12 @@ class AppSummary(TypedDict):
     name: str
 
 
-AppTemplateUnavailableReason: TypeAlias = Literal[
-    "NOT_CONFIGURED_FOR_WORKSPACE", "NO_ACTIVE_WORKSPACE"
-]
+AppTemplateUnavailableReason: TypeAlias = (
+    Literal["NOT_CONFIGURED_FOR_WORKSPACE", "NO_ACTIVE_WORKSPACE"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
 AppToolApproval: TypeAlias = Literal["auto", "prompt", "writes", "approve"]
@@ -161,6 +173,8 @@ class AppToolsConfig(TypedDict):
 ApprovalsReviewer: TypeAlias = Literal["user", "auto_review", "guardian_subagent"]
 """
 Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
+
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
 """
 
 
@@ -230,6 +244,9 @@ class AskForApprovalGranular(TypedDict):
 
 
 AskForApproval: TypeAlias = Literal["untrusted", "on-request", "never"] | AskForApprovalGranular
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class AsyncUserInputQuestion(TypedDict):
@@ -257,9 +274,12 @@ AuthMode: TypeAlias = (
     | Literal["personalAccessToken"]
     | Literal["bedrockApiKey"]
     | Literal["bedrockAccessKeys"]
+    | str
 )
 """
 Authentication mode for OpenAI-backed providers.
+
+Known values; the server may send others.
 """
 
 
@@ -270,15 +290,19 @@ class AuthRecoveryNotification(TypedDict):
     turnId: str
 
 
-AutoCompactTokenLimitScope: TypeAlias = Literal["total"] | Literal["body_after_prefix"]
+AutoCompactTokenLimitScope: TypeAlias = Literal["total"] | Literal["body_after_prefix"] | str
 """
 Selects which part of the active context is charged against `model_auto_compact_token_limit`.
+
+Known values; the server may send others.
 """
 
 
-AutoReviewDecisionSource: TypeAlias = Literal["agent"]
+AutoReviewDecisionSource: TypeAlias = Literal["agent"] | str
 """
 [UNSTABLE] Source that produced a terminal approval auto-review decision.
+
+Known values; the server may send others.
 """
 
 
@@ -287,7 +311,10 @@ class AutoReviewRequirements(TypedDict):
     requiredOnModels: NotRequired[list[str] | None]
 
 
-BrowserUseAccessApprovalLifetime: TypeAlias = Literal["turn", "thread"]
+BrowserUseAccessApprovalLifetime: TypeAlias = Literal["turn", "thread"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class BrowserUseOriginPolicy(TypedDict):
@@ -316,7 +343,10 @@ class CancelLoginAccountParams(TypedDict):
     loginId: str
 
 
-CancelLoginAccountStatus: TypeAlias = Literal["canceled", "notFound"]
+CancelLoginAccountStatus: TypeAlias = Literal["canceled", "notFound"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class CapabilityRootLocationEnvironment(TypedDict):
@@ -334,7 +364,10 @@ Location used to resolve a selected capability root.
 """
 
 
-ChatgptAuthTokensRefreshReason: TypeAlias = Literal["unauthorized"]
+ChatgptAuthTokensRefreshReason: TypeAlias = Literal["unauthorized"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ChatgptAuthTokensRefreshResponse(TypedDict):
@@ -343,7 +376,10 @@ class ChatgptAuthTokensRefreshResponse(TypedDict):
     chatgptPlanType: NotRequired[str | None]
 
 
-CliAuthCredentialsStoreMode: TypeAlias = Literal["file", "keyring", "auto", "ephemeral"]
+CliAuthCredentialsStoreMode: TypeAlias = Literal["file", "keyring", "auto", "ephemeral"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ClientInfo(TypedDict):
@@ -394,25 +430,40 @@ class CodexErrorInfoResponseTooManyFailedAttempts(TypedDict):
 CodexResponseHandoffMode: TypeAlias = Literal["thinking", "commentary", "bemTags"]
 
 
-CollabAgentStatus: TypeAlias = Literal[
-    "pendingInit", "running", "interrupted", "completed", "errored", "shutdown", "notFound"
-]
+CollabAgentStatus: TypeAlias = (
+    Literal["pendingInit", "running", "interrupted", "completed", "errored", "shutdown", "notFound"]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-CollabAgentTool: TypeAlias = Literal[
-    "spawnAgent",
-    "sendInput",
-    "resumeAgent",
-    "wait",
-    "closeAgent",
-    "sendMessage",
-    "followupTask",
-    "interruptAgent",
-    "listAgents",
-]
+CollabAgentTool: TypeAlias = (
+    Literal[
+        "spawnAgent",
+        "sendInput",
+        "resumeAgent",
+        "wait",
+        "closeAgent",
+        "sendMessage",
+        "followupTask",
+        "interruptAgent",
+        "listAgents",
+    ]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-CollabAgentToolCallStatus: TypeAlias = Literal["inProgress", "completed", "failed", "interrupted"]
+CollabAgentToolCallStatus: TypeAlias = (
+    Literal["inProgress", "completed", "failed", "interrupted"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
 class CommandActionListFiles(TypedDict):
@@ -433,9 +484,11 @@ class CommandActionUnknown(TypedDict):
     type: Literal["unknown"]
 
 
-CommandExecOutputStream: TypeAlias = Literal["stdout"] | Literal["stderr"]
+CommandExecOutputStream: TypeAlias = Literal["stdout"] | Literal["stderr"] | str
 """
 Stream label for `command/exec/outputDelta` notifications.
+
+Known values; the server may send others.
 """
 
 
@@ -511,9 +564,11 @@ class CommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment(TypedDict):
     acceptWithExecpolicyAmendment: AcceptWithExecpolicyAmendment
 
 
-CommandExecutionApprovalKind: TypeAlias = Literal["command", "writeStdin"]
+CommandExecutionApprovalKind: TypeAlias = Literal["command", "writeStdin"] | str
 """
 Distinguishes a command approval from input sent to an existing terminal.
+
+Known values; the server may send others.
 """
 
 
@@ -524,12 +579,18 @@ class CommandExecutionOutputDeltaNotification(TypedDict):
     turnId: str
 
 
-CommandExecutionSource: TypeAlias = Literal[
-    "agent", "userShell", "unifiedExecStartup", "unifiedExecInteraction"
-]
+CommandExecutionSource: TypeAlias = (
+    Literal["agent", "userShell", "unifiedExecStartup", "unifiedExecInteraction"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-CommandExecutionStatus: TypeAlias = Literal["inProgress", "completed", "failed", "declined"]
+CommandExecutionStatus: TypeAlias = Literal["inProgress", "completed", "failed", "declined"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class CommandMigration(TypedDict):
@@ -705,8 +766,15 @@ class ConnectorMetadata(TypedDict):
 
 
 ConsumeAccountRateLimitResetCreditOutcome: TypeAlias = (
-    Literal["reset"] | Literal["nothingToReset"] | Literal["noCredit"] | Literal["alreadyRedeemed"]
+    Literal["reset"]
+    | Literal["nothingToReset"]
+    | Literal["noCredit"]
+    | Literal["alreadyRedeemed"]
+    | str
 )
+"""
+Known values; the server may send others.
+"""
 
 
 class ConsumeAccountRateLimitResetCreditParams(TypedDict):
@@ -755,9 +823,11 @@ class CreditsSnapshot(TypedDict):
     unlimited: bool
 
 
-CyberAccessProgram: TypeAlias = Literal["standard", "daybreakBlue", "daybreakRed"]
+CyberAccessProgram: TypeAlias = Literal["standard", "daybreakBlue", "daybreakRed"] | str
 """
 Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
+
+Known values; the server may send others.
 """
 
 
@@ -772,7 +842,10 @@ class DeprecationNoticeNotification(TypedDict):
     """
 
 
-DesktopOnboardingEntrypoint: TypeAlias = Literal["life_sciences"]
+DesktopOnboardingEntrypoint: TypeAlias = Literal["life_sciences"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class DynamicToolCallOutputContentItemInputText(TypedDict):
@@ -811,7 +884,10 @@ class DynamicToolCallResponse(TypedDict):
     success: bool
 
 
-DynamicToolCallStatus: TypeAlias = Literal["inProgress", "completed", "failed"]
+DynamicToolCallStatus: TypeAlias = Literal["inProgress", "completed", "failed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class DynamicToolNamespaceToolFunction(TypedDict):
@@ -892,7 +968,11 @@ ExperimentalFeatureStage: TypeAlias = (
     | Literal["stable"]
     | Literal["deprecated"]
     | Literal["removed"]
+    | str
 )
+"""
+Known values; the server may send others.
+"""
 
 
 class ExternalAgentConfigDetectParams(TypedDict):
@@ -942,14 +1022,23 @@ ExternalAgentConfigMigrationItemType: TypeAlias = Literal[
     "MEMORY",
     "SESSIONS",
 ]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
-ExternalAgentDetectedConnectorSource: TypeAlias = Literal[
-    "remoteMcpServersConfig", "sessionToolUse"
-]
+ExternalAgentDetectedConnectorSource: TypeAlias = (
+    Literal["remoteMcpServersConfig", "sessionToolUse"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-ExternalAgentImportedConnectorSource: TypeAlias = Literal["remoteMcpServersConfig"]
+ExternalAgentImportedConnectorSource: TypeAlias = Literal["remoteMcpServersConfig"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class FeedbackRequirements(TypedDict):
@@ -1027,6 +1116,9 @@ class FileChangeRequestApprovalResponse(TypedDict):
 
 
 FileSystemAccessMode: TypeAlias = Literal["read", "write", "deny"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class FileSystemPathGlobPattern(TypedDict):
@@ -1056,7 +1148,10 @@ Backward-compatible API shape for ChatGPT workspace login restrictions.
 """
 
 
-ForcedLoginMethod: TypeAlias = Literal["chatgpt", "api"]
+ForcedLoginMethod: TypeAlias = Literal["chatgpt", "api"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class FsChangedNotification(TypedDict):
@@ -1255,7 +1350,10 @@ class FunctionCallOutputContentItemEncryptedContent(TypedDict):
     type: Literal["encrypted_content"]
 
 
-FuzzyFileSearchMatchType: TypeAlias = Literal["file", "directory"]
+FuzzyFileSearchMatchType: TypeAlias = Literal["file", "directory"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class FuzzyFileSearchParams(TypedDict):
@@ -1291,7 +1389,10 @@ class GatewayOAuthLoginResponse(TypedDict):
     pass
 
 
-GatewayOAuthStatus: TypeAlias = Literal["notReady", "started", "succeeded", "failed"]
+GatewayOAuthStatus: TypeAlias = Literal["notReady", "started", "succeeded", "failed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class GetAccountParams(TypedDict):
@@ -1336,26 +1437,35 @@ class GuardianApprovalReviewActionMcpToolCall(TypedDict):
     type: Literal["mcpToolCall"]
 
 
-GuardianApprovalReviewStatus: TypeAlias = Literal[
-    "inProgress", "approved", "denied", "timedOut", "aborted"
-]
+GuardianApprovalReviewStatus: TypeAlias = (
+    Literal["inProgress", "approved", "denied", "timedOut", "aborted"] | str
+)
 """
 [UNSTABLE] Lifecycle state for an approval auto-review.
+
+Known values; the server may send others.
 """
 
 
-GuardianCommandSource: TypeAlias = Literal["shell", "unifiedExec"]
+GuardianCommandSource: TypeAlias = Literal["shell", "unifiedExec"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-GuardianRiskLevel: TypeAlias = Literal["low", "medium", "high", "critical"]
+GuardianRiskLevel: TypeAlias = Literal["low", "medium", "high", "critical"] | str
 """
 [UNSTABLE] Risk level assigned by approval auto-review.
+
+Known values; the server may send others.
 """
 
 
-GuardianUserAuthorization: TypeAlias = Literal["unknown", "low", "medium", "high"]
+GuardianUserAuthorization: TypeAlias = Literal["unknown", "low", "medium", "high"] | str
 """
 [UNSTABLE] Authorization level assigned by approval auto-review.
+
+Known values; the server may send others.
 """
 
 
@@ -1375,33 +1485,48 @@ class HookErrorInfo(TypedDict):
     path: str
 
 
-HookEventName: TypeAlias = Literal[
-    "preToolUse",
-    "permissionRequest",
-    "postToolUse",
-    "preCompact",
-    "postCompact",
-    "sessionStart",
-    "sessionEnd",
-    "userPromptSubmit",
-    "subagentStart",
-    "subagentStop",
-    "stop",
-    "interrupt",
-]
+HookEventName: TypeAlias = (
+    Literal[
+        "preToolUse",
+        "permissionRequest",
+        "postToolUse",
+        "preCompact",
+        "postCompact",
+        "sessionStart",
+        "sessionEnd",
+        "userPromptSubmit",
+        "subagentStart",
+        "subagentStop",
+        "stop",
+        "interrupt",
+    ]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-HookExecutionMode: TypeAlias = Literal["sync", "async"]
+HookExecutionMode: TypeAlias = Literal["sync", "async"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-HookHandlerType: TypeAlias = Literal["command", "mcpTool", "prompt", "agent"]
+HookHandlerType: TypeAlias = Literal["command", "mcpTool", "prompt", "agent"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class HookMigration(TypedDict):
     name: str
 
 
-HookOutputEntryKind: TypeAlias = Literal["warning", "stop", "feedback", "context", "error"]
+HookOutputEntryKind: TypeAlias = Literal["warning", "stop", "feedback", "context", "error"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class HookPromptFragment(TypedDict):
@@ -1409,28 +1534,43 @@ class HookPromptFragment(TypedDict):
     text: str
 
 
-HookRunStatus: TypeAlias = Literal["running", "completed", "failed", "blocked", "stopped"]
+HookRunStatus: TypeAlias = Literal["running", "completed", "failed", "blocked", "stopped"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-HookScope: TypeAlias = Literal["thread", "turn"]
+HookScope: TypeAlias = Literal["thread", "turn"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-HookSource: TypeAlias = Literal[
-    "system",
-    "user",
-    "project",
-    "mdm",
-    "sessionFlags",
-    "plugin",
-    "cloudRequirements",
-    "cloudManagedConfig",
-    "legacyManagedConfigFile",
-    "legacyManagedConfigMdm",
-    "unknown",
-]
+HookSource: TypeAlias = (
+    Literal[
+        "system",
+        "user",
+        "project",
+        "mdm",
+        "sessionFlags",
+        "plugin",
+        "cloudRequirements",
+        "cloudManagedConfig",
+        "legacyManagedConfigFile",
+        "legacyManagedConfigMdm",
+        "unknown",
+    ]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-HookTrustStatus: TypeAlias = Literal["managed", "untrusted", "trusted", "modified"]
+HookTrustStatus: TypeAlias = Literal["managed", "untrusted", "trusted", "modified"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class HooksListParams(TypedDict):
@@ -1441,6 +1581,9 @@ class HooksListParams(TypedDict):
 
 
 ImageDetail: TypeAlias = Literal["auto", "low", "high", "original"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class ImageGenerationFailureUsageLimitExceeded(TypedDict):
@@ -1506,9 +1649,11 @@ class InitializeResponse(TypedDict):
     userAgent: str
 
 
-InputModality: TypeAlias = Literal["text"] | Literal["image"] | Literal["audio"]
+InputModality: TypeAlias = Literal["text"] | Literal["image"] | Literal["audio"] | str
 """
 Canonical user-input modality tags advertised by a model.
+
+Known values; the server may send others.
 """
 
 
@@ -1714,7 +1859,10 @@ class MarketplaceUpgradeResponse(TypedDict):
     upgradedRoots: list[AbsolutePathBuf]
 
 
-McpAppDisplayMode: TypeAlias = Literal["inline", "fullscreen"]
+McpAppDisplayMode: TypeAlias = Literal["inline", "fullscreen"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class McpAppUi(TypedDict):
@@ -1722,7 +1870,12 @@ class McpAppUi(TypedDict):
     resourceUri: str
 
 
-McpAuthStatus: TypeAlias = Literal["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"]
+McpAuthStatus: TypeAlias = (
+    Literal["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
 McpElicitationArrayType: TypeAlias = Literal["array"]
@@ -1739,10 +1892,16 @@ class McpElicitationConstOption(TypedDict):
 McpElicitationNumberType: TypeAlias = Literal["number", "integer"]
 
 
-McpElicitationObjectType: TypeAlias = Literal["object"]
+McpElicitationObjectType: TypeAlias = Literal["object"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-McpElicitationStringFormat: TypeAlias = Literal["email", "uri", "date", "date-time"]
+McpElicitationStringFormat: TypeAlias = Literal["email", "uri", "date", "date-time"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 McpElicitationStringType: TypeAlias = Literal["string"]
@@ -1801,15 +1960,21 @@ class McpResourceReadTarget(TypedDict):
     """
 
 
-McpServerConnectionStatus: TypeAlias = Literal[
-    "notStarted",
-    "starting",
-    "connected",
-    "authenticationRequired",
-    "failed",
-    "cancelled",
-    "disabled",
-]
+McpServerConnectionStatus: TypeAlias = (
+    Literal[
+        "notStarted",
+        "starting",
+        "connected",
+        "authenticationRequired",
+        "failed",
+        "cancelled",
+        "disabled",
+    ]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
 McpServerElicitationAction: TypeAlias = Literal["accept", "decline", "cancel"]
@@ -1935,10 +2100,16 @@ class McpServerRefreshResponse(TypedDict):
     pass
 
 
-McpServerStartupFailureReason: TypeAlias = Literal["reauthenticationRequired"]
+McpServerStartupFailureReason: TypeAlias = Literal["reauthenticationRequired"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-McpServerStartupState: TypeAlias = Literal["starting", "ready", "failed", "cancelled"]
+McpServerStartupState: TypeAlias = Literal["starting", "ready", "failed", "cancelled"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 McpServerStatusDetail: TypeAlias = Literal["full", "toolsAndAuthOnly"]
@@ -1992,7 +2163,10 @@ class McpToolCallResult(TypedDict):
     structuredContent: NotRequired[Any]
 
 
-McpToolCallStatus: TypeAlias = Literal["inProgress", "completed", "failed"]
+McpToolCallStatus: TypeAlias = Literal["inProgress", "completed", "failed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class MemoryCitationEntry(TypedDict):
@@ -2006,12 +2180,14 @@ MergeStrategy: TypeAlias = Literal["replace", "upsert"]
 
 
 MessagePhase: TypeAlias = (
-    Literal["commentary"] | Literal["partial_answer"] | Literal["final_answer"]
+    Literal["commentary"] | Literal["partial_answer"] | Literal["final_answer"] | str
 )
 """
 Classifies assistant text as commentary, a partial answer, or a terminal answer.
 
 Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
+
+Known values; the server may send others.
 """
 
 
@@ -2019,9 +2195,11 @@ class MisalignmentSteer(TypedDict):
     message: str
 
 
-ModeKind: TypeAlias = Literal["plan", "default"]
+ModeKind: TypeAlias = Literal["plan", "default"] | str
 """
 Initial collaboration mode to use when the TUI starts.
+
+Known values; the server may send others.
 """
 
 
@@ -2060,7 +2238,10 @@ class ModelProviderCapabilitiesReadResponse(TypedDict):
     webSearch: bool
 
 
-ModelRerouteReason: TypeAlias = Literal["highRiskCyberActivity"]
+ModelRerouteReason: TypeAlias = Literal["highRiskCyberActivity"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ModelReroutedNotification(TypedDict):
@@ -2098,7 +2279,10 @@ class ModelUpgradeInfo(TypedDict):
     upgradeCopy: NotRequired[str | None]
 
 
-ModelVerification: TypeAlias = Literal["trustedAccessForCyber"]
+ModelVerification: TypeAlias = Literal["trustedAccessForCyber"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ModelVerificationNotification(TypedDict):
@@ -2117,22 +2301,33 @@ Controls the effective multi-agent delegation instructions for a turn. `custom` 
 """
 
 
-MultiAgentVersion: TypeAlias = Literal["disabled", "v1", "v2"]
+MultiAgentVersion: TypeAlias = Literal["disabled", "v1", "v2"] | str
 """
 Multi-agent runtime supported by a model.
+
+Known values; the server may send others.
 """
 
 
 NetworkAccess: TypeAlias = Literal["restricted", "enabled"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
-NetworkApprovalProtocol: TypeAlias = Literal["http", "https", "socks5Tcp", "socks5Udp"]
+NetworkApprovalProtocol: TypeAlias = Literal["http", "https", "socks5Tcp", "socks5Udp"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 NetworkDomainPermission: TypeAlias = Literal["allow", "deny"]
 
 
 NetworkPolicyRuleAction: TypeAlias = Literal["allow", "deny"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class NetworkRequirements(TypedDict):
@@ -2172,7 +2367,10 @@ class NetworkRequirements(TypedDict):
 NetworkUnixSocketPermission: TypeAlias = Literal["allow", "deny"]
 
 
-NonSteerableTurnKind: TypeAlias = Literal["review", "compact"]
+NonSteerableTurnKind: TypeAlias = Literal["review", "compact"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 NullableGetAccountRateLimitsParams: TypeAlias = GetAccountRateLimitsParams | None
@@ -2214,7 +2412,10 @@ ParsedCommand: TypeAlias = (
 )
 
 
-PatchApplyStatus: TypeAlias = Literal["inProgress", "completed", "failed", "declined"]
+PatchApplyStatus: TypeAlias = Literal["inProgress", "completed", "failed", "declined"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class PatchChangeKindAdd(TypedDict):
@@ -2272,6 +2473,8 @@ class PermissionProfileSummary(TypedDict):
 Personality: TypeAlias = Literal["none", "friendly", "pragmatic"]
 """
 Deprecated: `friendly` and `pragmatic` no longer select a style.
+
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
 """
 
 
@@ -2282,37 +2485,52 @@ class PlanDeltaNotification(TypedDict):
     turnId: str
 
 
-PlanType: TypeAlias = Literal[
-    "free",
-    "go",
-    "plus",
-    "pro",
-    "prolite",
-    "promax",
-    "team",
-    "self_serve_business_prolite",
-    "self_serve_business_usage_based",
-    "business",
-    "ent26",
-    "enterprise_cbp_automation",
-    "enterprise_cbp_usage_based",
-    "enterprise",
-    "edu",
-    "edu_plus",
-    "edu_pro",
-    "unknown",
-]
+PlanType: TypeAlias = (
+    Literal[
+        "free",
+        "go",
+        "plus",
+        "pro",
+        "prolite",
+        "promax",
+        "team",
+        "self_serve_business_prolite",
+        "self_serve_business_usage_based",
+        "business",
+        "ent26",
+        "enterprise_cbp_automation",
+        "enterprise_cbp_usage_based",
+        "enterprise",
+        "edu",
+        "edu_plus",
+        "edu_pro",
+        "unknown",
+    ]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-PluginAuthPolicy: TypeAlias = Literal["ON_INSTALL", "ON_USE"]
+PluginAuthPolicy: TypeAlias = Literal["ON_INSTALL", "ON_USE"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-PluginAvailability: TypeAlias = Literal["DISABLED_BY_ADMIN"] | Literal["AVAILABLE"]
+PluginAvailability: TypeAlias = Literal["DISABLED_BY_ADMIN"] | Literal["AVAILABLE"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-PluginDisabledReason: TypeAlias = Literal[
-    "disabled_by_admin", "plan_not_eligible", "required_app_unavailable", "unknown"
-]
+PluginDisabledReason: TypeAlias = (
+    Literal["disabled_by_admin", "plan_not_eligible", "required_app_unavailable", "unknown"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
 class PluginHookSummary(TypedDict):
@@ -2330,10 +2548,16 @@ class PluginInstallParams(TypedDict):
     remoteMarketplaceName: NotRequired[str | None]
 
 
-PluginInstallPolicy: TypeAlias = Literal["NOT_AVAILABLE", "AVAILABLE", "INSTALLED_BY_DEFAULT"]
+PluginInstallPolicy: TypeAlias = Literal["NOT_AVAILABLE", "AVAILABLE", "INSTALLED_BY_DEFAULT"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-PluginInstallPolicySource: TypeAlias = Literal["WORKSPACE_SETTING", "IMPLICIT_CANONICAL_APP"]
+PluginInstallPolicySource: TypeAlias = Literal["WORKSPACE_SETTING", "IMPLICIT_CANONICAL_APP"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class PluginInstallResponse(TypedDict):
@@ -2489,16 +2713,25 @@ class PluginShareDeleteResponse(TypedDict):
 
 
 PluginShareDiscoverability: TypeAlias = Literal["LISTED", "UNLISTED", "PRIVATE"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class PluginShareListParams(TypedDict):
     pass
 
 
-PluginSharePrincipalRole: TypeAlias = Literal["reader", "editor", "owner"]
+PluginSharePrincipalRole: TypeAlias = Literal["reader", "editor", "owner"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 PluginSharePrincipalType: TypeAlias = Literal["user", "group", "workspace"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class PluginShareSaveResponse(TypedDict):
@@ -2604,9 +2837,11 @@ class ProcessExitedNotification(TypedDict):
     """
 
 
-ProcessOutputStream: TypeAlias = Literal["stdout"] | Literal["stderr"]
+ProcessOutputStream: TypeAlias = Literal["stdout"] | Literal["stderr"] | str
 """
 Stream label for `process/outputDelta` notifications.
+
+Known values; the server may send others.
 """
 
 
@@ -2621,7 +2856,10 @@ class ProcessTerminalSize(TypedDict):
     """
 
 
-ProjectChangeType: TypeAlias = Literal["created", "updated", "deleted"]
+ProjectChangeType: TypeAlias = Literal["created", "updated", "deleted"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ProjectChangedNotification(TypedDict):
@@ -2636,19 +2874,33 @@ class ProjectRoot(TypedDict):
 ProjectSortKey: TypeAlias = Literal["position", "recencyAt"]
 
 
-RateLimitReachedType: TypeAlias = Literal[
-    "rate_limit_reached",
-    "workspace_owner_credits_depleted",
-    "workspace_member_credits_depleted",
-    "workspace_owner_usage_limit_reached",
-    "workspace_member_usage_limit_reached",
-]
+RateLimitReachedType: TypeAlias = (
+    Literal[
+        "rate_limit_reached",
+        "workspace_owner_credits_depleted",
+        "workspace_member_credits_depleted",
+        "workspace_owner_usage_limit_reached",
+        "workspace_member_usage_limit_reached",
+    ]
+    | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-RateLimitResetCreditStatus: TypeAlias = Literal["available", "redeeming", "redeemed", "unknown"]
+RateLimitResetCreditStatus: TypeAlias = (
+    Literal["available", "redeeming", "redeemed", "unknown"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
-RateLimitResetType: TypeAlias = Literal["codexRateLimits", "unknown"]
+RateLimitResetType: TypeAlias = Literal["codexRateLimits", "unknown"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class RateLimitWindow(TypedDict):
@@ -2657,7 +2909,10 @@ class RateLimitWindow(TypedDict):
     windowDurationMins: NotRequired[int | None]
 
 
-RealtimeConversationVersion: TypeAlias = Literal["v1", "v2", "v3"]
+RealtimeConversationVersion: TypeAlias = Literal["v1", "v2", "v3"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 RealtimeOutputModality: TypeAlias = Literal["text", "audio"]
@@ -2745,6 +3000,8 @@ ReasoningItemReasoningSummary: TypeAlias = ReasoningItemReasoningSummarySummaryT
 ReasoningSummary: TypeAlias = Literal["auto", "concise", "detailed"] | Literal["none"]
 """
 A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
+
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
 """
 
 
@@ -2771,7 +3028,12 @@ class ReasoningTextDeltaNotification(TypedDict):
     turnId: str
 
 
-RemoteControlConnectionStatus: TypeAlias = Literal["disabled", "connecting", "connected", "errored"]
+RemoteControlConnectionStatus: TypeAlias = (
+    Literal["disabled", "connecting", "connected", "errored"] | str
+)
+"""
+Known values; the server may send others.
+"""
 
 
 class RemoteControlDisableParams(TypedDict):
@@ -2797,7 +3059,10 @@ class RequestHeader(TypedDict):
 RequestId: TypeAlias = str | int
 
 
-ResidencyRequirement: TypeAlias = Literal["us"]
+ResidencyRequirement: TypeAlias = Literal["us"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class Resource(TypedDict):
@@ -3071,6 +3336,9 @@ ReviewTarget: TypeAlias = (
 
 
 SandboxMode: TypeAlias = Literal["read-only", "workspace-write", "danger-full-access"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class SandboxPolicyDangerFullAccess(TypedDict):
@@ -3120,7 +3388,10 @@ class ScheduledTaskScheduleWeekdays(TypedDict):
     type: Literal["weekdays"]
 
 
-ScheduledTaskWeekday: TypeAlias = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+ScheduledTaskWeekday: TypeAlias = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class SelectedCapabilityRoot(TypedDict):
@@ -3461,7 +3732,10 @@ class SkillMigration(TypedDict):
     name: str
 
 
-SkillScope: TypeAlias = Literal["user", "repo", "system", "admin"]
+SkillScope: TypeAlias = Literal["user", "repo", "system", "admin"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class SkillSummary(TypedDict):
@@ -3540,7 +3814,10 @@ class StrictReviewRequiredNotification(TypedDict):
     turnId: str
 
 
-SubAgentActivityKind: TypeAlias = Literal["started", "interacted", "interrupted", "completed"]
+SubAgentActivityKind: TypeAlias = Literal["started", "interacted", "interrupted", "completed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class SubAgentSourceOther(TypedDict):
@@ -3586,7 +3863,10 @@ class TextRange(TypedDict):
     start: TextPosition
 
 
-ThreadActiveFlag: TypeAlias = Literal["waitingOnApproval", "waitingOnUserInput"]
+ThreadActiveFlag: TypeAlias = Literal["waitingOnApproval", "waitingOnUserInput"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ThreadApproveGuardianDeniedActionParams(TypedDict):
@@ -3621,9 +3901,11 @@ class ThreadAttachment(TypedDict):
     payload: Any
 
 
-ThreadAttachmentAddOutcome: TypeAlias = Literal["created", "existing"]
+ThreadAttachmentAddOutcome: TypeAlias = Literal["created", "existing"] | str
 """
 Result of attempting to associate an attachment with a thread.
+
+Known values; the server may send others.
 """
 
 
@@ -3650,9 +3932,11 @@ class ThreadAttachmentListResponse(TypedDict):
     nextCursor: NotRequired[str | None]
 
 
-ThreadAttachmentOperation: TypeAlias = Literal["created", "deleted"]
+ThreadAttachmentOperation: TypeAlias = Literal["created", "deleted"] | str
 """
 The persisted attachment change represented by a notification.
+
+Known values; the server may send others.
 """
 
 
@@ -3753,9 +4037,15 @@ Distinguishes explicit user actions from automatic goal lifecycle mutations.
 ThreadGoalStatus: TypeAlias = Literal[
     "active", "paused", "blocked", "usageLimited", "budgetLimited", "complete"
 ]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
-ThreadHistoryMode: TypeAlias = Literal["legacy", "paginated"]
+ThreadHistoryMode: TypeAlias = Literal["legacy", "paginated"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 ThreadId: TypeAlias = str
@@ -4110,7 +4400,10 @@ class ThreadRealtimeSdpNotification(TypedDict):
     threadId: str
 
 
-ThreadRealtimeSessionOutcome: TypeAlias = Literal["ended", "failed"]
+ThreadRealtimeSessionOutcome: TypeAlias = Literal["ended", "failed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ThreadRealtimeStartTransportWebsocket(TypedDict):
@@ -4167,7 +4460,10 @@ class ThreadRealtimeTranscriptDoneNotification(TypedDict):
     threadId: str
 
 
-ThreadRealtimeTranscriptRole: TypeAlias = Literal["user", "assistant"]
+ThreadRealtimeTranscriptRole: TypeAlias = Literal["user", "assistant"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ThreadResumeParams(TypedDict):
@@ -4388,7 +4684,10 @@ class ThreadUnsubscribeParams(TypedDict):
     threadId: str
 
 
-ThreadUnsubscribeStatus: TypeAlias = Literal["notLoaded", "notSubscribed", "unsubscribed"]
+ThreadUnsubscribeStatus: TypeAlias = Literal["notLoaded", "notSubscribed", "unsubscribed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class ThreadUsageBreakdownGroup(TypedDict):
@@ -4476,6 +4775,9 @@ class TurnInterruptResponse(TypedDict):
 
 
 TurnItemsView: TypeAlias = Literal["notLoaded"] | Literal["summary"] | Literal["full"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class TurnModerationMetadataNotification(TypedDict):
@@ -4484,10 +4786,16 @@ class TurnModerationMetadataNotification(TypedDict):
     turnId: str
 
 
-TurnPlanStepStatus: TypeAlias = Literal["pending", "inProgress", "completed"]
+TurnPlanStepStatus: TypeAlias = Literal["pending", "inProgress", "completed"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-TurnStatus: TypeAlias = Literal["completed", "interrupted", "failed", "inProgress"]
+TurnStatus: TypeAlias = Literal["completed", "interrupted", "failed", "inProgress"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class TurnSteerResponse(TypedDict):
@@ -4555,9 +4863,11 @@ UserInput: TypeAlias = (
 )
 
 
-Verbosity: TypeAlias = Literal["low", "medium", "high"]
+Verbosity: TypeAlias = Literal["low", "medium", "high"] | str
 """
 Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
+
+Known values; the server may send others.
 """
 
 
@@ -4606,7 +4916,10 @@ WebSearchAction: TypeAlias = (
 )
 
 
-WebSearchContextSize: TypeAlias = Literal["low", "medium", "high"]
+WebSearchContextSize: TypeAlias = Literal["low", "medium", "high"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class WebSearchLocation(TypedDict):
@@ -4616,7 +4929,10 @@ class WebSearchLocation(TypedDict):
     timezone: NotRequired[str | None]
 
 
-WebSearchMode: TypeAlias = Literal["disabled", "cached", "indexed", "live"]
+WebSearchMode: TypeAlias = Literal["disabled", "cached", "indexed", "live"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class WebSearchToolConfig(TypedDict):
@@ -4625,10 +4941,16 @@ class WebSearchToolConfig(TypedDict):
     location: NotRequired[WebSearchLocation | None]
 
 
-WindowsSandboxImplementation: TypeAlias = Literal["elevated", "unelevated", "mxc"]
+WindowsSandboxImplementation: TypeAlias = Literal["elevated", "unelevated", "mxc"] | str
+"""
+Known values; the server may send others.
+"""
 
 
-WindowsSandboxReadiness: TypeAlias = Literal["ready", "notConfigured", "updateRequired"]
+WindowsSandboxReadiness: TypeAlias = Literal["ready", "notConfigured", "updateRequired"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class WindowsSandboxReadinessResponse(TypedDict):
@@ -4636,6 +4958,9 @@ class WindowsSandboxReadinessResponse(TypedDict):
 
 
 WindowsSandboxSetupMode: TypeAlias = Literal["elevated", "unelevated"]
+"""
+Closed: the client sends it too, where a typo should be caught; the server may still send other values.
+"""
 
 
 class WindowsSandboxSetupStartParams(TypedDict):
@@ -4653,7 +4978,10 @@ class WindowsWorldWritableWarningNotification(TypedDict):
     samplePaths: list[str]
 
 
-WorkspaceMessageType: TypeAlias = Literal["headline", "announcement", "unknown"]
+WorkspaceMessageType: TypeAlias = Literal["headline", "announcement", "unknown"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class WorkspaceRouting(TypedDict):
@@ -4662,7 +4990,10 @@ class WorkspaceRouting(TypedDict):
     chatgptAccountId: str
 
 
-WriteStatus: TypeAlias = Literal["ok", "okOverridden"]
+WriteStatus: TypeAlias = Literal["ok", "okOverridden"] | str
+"""
+Known values; the server may send others.
+"""
 
 
 class AccountChatgpt(TypedDict):
@@ -5366,6 +5697,8 @@ CodexErrorInfo: TypeAlias = (
 This translation layer make sure that we expose codex error code in camel case.
 
 When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
+
+Known values; the server may send others.
 """
 
 
@@ -6824,7 +7157,12 @@ SubAgentSource: TypeAlias = (
     Literal["review", "compact", "memory_consolidation"]
     | SubAgentSourceThreadSpawn
     | SubAgentSourceOther
+    | str
+    | dict[str, Any]
 )
+"""
+Known values; the server may send others.
+"""
 
 
 class ThreadForkParams(TypedDict):
@@ -8075,7 +8413,12 @@ SessionSource: TypeAlias = (
     Literal["cli", "vscode", "exec", "appServer", "unknown"]
     | SessionSourceCustom
     | SessionSourceSubAgent
+    | str
+    | dict[str, Any]
 )
+"""
+Known values; the server may send others.
+"""
 
 
 class ThreadItemFunctionCallOutput(TypedDict):
