@@ -74,3 +74,10 @@ def generate(session: nox.Session) -> None:
     """Regenerate codex_app_server_client.types from the pinned binary's JSON Schema."""
     _sync(session, "generate", "lint")
     session.run("python", "packages/core/scripts/generate_types.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """The benchmark suite at full size: prints the table, writes benchmarks/results/latest.json."""
+    _sync(session)
+    session.run("python", "benchmarks/run.py", *session.posargs)
