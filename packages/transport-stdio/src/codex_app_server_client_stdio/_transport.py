@@ -116,8 +116,10 @@ class StdioTransport:
         self._close_grace = close_grace
         self._terminate_timeout = terminate_timeout
 
-        self._send_lock = anyio.Lock()
-        self._receive_lock = anyio.Lock()
+        # fast_acquire: an uncontended acquire does not yield to the event loop, which
+        # would otherwise cost one loop pass per message on the hot path.
+        self._send_lock = anyio.Lock(fast_acquire=True)
+        self._receive_lock = anyio.Lock(fast_acquire=True)
         # Bytes read from stdout and not yet handed out, and how far of it is known to hold
         # no newline, so that each byte is scanned once however the line is split into reads.
         self._buffer = bytearray()
@@ -253,6 +255,12 @@ class StdioTransport:
         """
         if self._closing:
             raise self._closed_error()
+        if not self._receive_lock.locked():
+            # A line already buffered is handed out at once, without a checkpoint: the reader
+            # then drains a whole chunk of the pipe per event-loop pass.
+            line = self._next_buffered_line()
+            if line is not None:
+                return line
         async with self._receive_lock:
             while True:
                 line = self._next_buffered_line()

@@ -90,7 +90,8 @@ class WebSocketTransport:
         self._close_done = anyio.Event()
         self._eof = False
         self._failure: str | None = None
-        self._receive_lock = anyio.Lock()
+        # fast_acquire: an uncontended acquire does not yield to the event loop.
+        self._receive_lock = anyio.Lock(fast_acquire=True)
         self._receive_scopes: set[anyio.CancelScope] = set()
 
     def __repr__(self) -> str:

@@ -80,9 +80,10 @@ class TurnState:
         return self.status in TERMINAL_STATUSES
 
     def wake(self) -> None:
-        """Tell the waiter (if any) that something changed."""
+        """Tell the waiter (if any) that something changed; it is told once per wait."""
         waker = self.waker
         if waker is not None:
+            self.waker = None
             waker()
 
     def apply(self, note: Notification) -> None:
