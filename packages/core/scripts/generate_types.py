@@ -580,8 +580,8 @@ def _request_overload(method: Method) -> str:
     if method.response:
         result = method.response
     return (
-        "    @overload\n"
-        f'    async def request(self, method: Literal["{method.name}"], {params}, '
+        "        @overload\n"
+        f'        async def request(self, method: Literal["{method.name}"], {params}, '
         f"*, timeout: float | None = None) -> {result}: ...\n"
     )
 
@@ -614,10 +614,6 @@ if TYPE_CHECKING:  # annotations only: importing this module does not load _gene
     {imports})
 
     from ..protocol import Notification
-else:
-
-    def deprecated(message: str, /):  # static-only marker; no run-time cost
-        return lambda function: function
 
 
 ClientMethod: TypeAlias = Literal[
@@ -640,19 +636,26 @@ class TypedRequests:
     ) -> Any:
         raise NotImplementedError
 
-{overloads}    @overload
-    @deprecated("params do not match this method's params type")
-    async def request(
-        self,
-        method: ClientMethod,
-        params: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Any: ...
-    @overload
-    async def request(
-        self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any: ...
+    if TYPE_CHECKING:
+        # The overloads exist for type checkers only: executing ~200 decorated defs at
+        # import time would cost milliseconds for no run-time benefit.
+{overloads}        @overload
+        @deprecated("params do not match this method's params type")
+        async def request(
+            self,
+            method: ClientMethod,
+            params: Mapping[str, Any] | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> Any: ...
+        @overload
+        async def request(
+            self,
+            method: str,
+            params: Mapping[str, Any] | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> Any: ...
     async def request(
         self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
     ) -> Any:

@@ -295,10 +295,6 @@ if TYPE_CHECKING:  # annotations only: importing this module does not load _gene
         WindowsSandboxSetupStartResponse,
         WindowsWorldWritableWarningNotification,
     )
-else:
-
-    def deprecated(message: str, /):  # static-only marker; no run-time cost
-        return lambda function: function
 
 
 ClientMethod: TypeAlias = Literal[
@@ -426,843 +422,863 @@ class TypedRequests:
     ) -> Any:
         raise NotImplementedError
 
-    @overload
-    async def request(
-        self,
-        method: Literal["initialize"],
-        params: InitializeParams,
-        *,
-        timeout: float | None = None,
-    ) -> InitializeResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/start"],
-        params: ThreadStartParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadStartResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/resume"],
-        params: ThreadResumeParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadResumeResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/fork"],
-        params: ThreadForkParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadForkResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/archive"],
-        params: ThreadArchiveParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadArchiveResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/delete"],
-        params: ThreadDeleteParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadDeleteResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/unsubscribe"],
-        params: ThreadUnsubscribeParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadUnsubscribeResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/name/set"],
-        params: ThreadSetNameParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadSetNameResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/goal/set"],
-        params: ThreadGoalSetParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadGoalSetResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/goal/get"],
-        params: ThreadGoalGetParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadGoalGetResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/goal/clear"],
-        params: ThreadGoalClearParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadGoalClearResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/metadata/update"],
-        params: ThreadMetadataUpdateParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadMetadataUpdateResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/attachment/add"],
-        params: ThreadAttachmentAddParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadAttachmentAddResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/attachment/list"],
-        params: ThreadAttachmentListParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadAttachmentListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/attachmentOwner/list"],
-        params: ThreadAttachmentOwnerListParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadAttachmentOwnerListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/attachment/remove"],
-        params: ThreadAttachmentRemoveParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadAttachmentRemoveResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/section/move"],
-        params: ThreadSectionMoveParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadSectionMoveResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/unarchive"],
-        params: ThreadUnarchiveParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadUnarchiveResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/compact/start"],
-        params: ThreadCompactStartParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadCompactStartResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/shellCommand"],
-        params: ThreadShellCommandParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadShellCommandResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/approveGuardianDeniedAction"],
-        params: ThreadApproveGuardianDeniedActionParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadApproveGuardianDeniedActionResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/revert"],
-        params: ThreadRevertParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadRevertResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/list"],
-        params: ThreadListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["threadSection/list"],
-        params: ThreadSectionListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadSectionListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["threadSection/create"],
-        params: ThreadSectionCreateParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadSectionCreateResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["threadSection/update"],
-        params: ThreadSectionUpdateParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadSectionUpdateResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["threadSection/delete"],
-        params: ThreadSectionDeleteParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadSectionDeleteResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/loaded/list"],
-        params: ThreadLoadedListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadLoadedListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/read"],
-        params: ThreadReadParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/turns/list"],
-        params: ThreadTurnsListParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadTurnsListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/items/list"],
-        params: ThreadItemsListParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadItemsListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["thread/inject_items"],
-        params: ThreadInjectItemsParams,
-        *,
-        timeout: float | None = None,
-    ) -> ThreadInjectItemsResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["skills/list"],
-        params: SkillsListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> SkillsListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["skills/extraRoots/set"],
-        params: SkillsExtraRootsSetParams,
-        *,
-        timeout: float | None = None,
-    ) -> SkillsExtraRootsSetResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["hooks/list"],
-        params: HooksListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> HooksListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["marketplace/add"],
-        params: MarketplaceAddParams,
-        *,
-        timeout: float | None = None,
-    ) -> MarketplaceAddResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["marketplace/remove"],
-        params: MarketplaceRemoveParams,
-        *,
-        timeout: float | None = None,
-    ) -> MarketplaceRemoveResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["marketplace/upgrade"],
-        params: MarketplaceUpgradeParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> MarketplaceUpgradeResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/list"],
-        params: PluginListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> PluginListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/installed"],
-        params: PluginInstalledParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> PluginInstalledResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/reconcile"],
-        params: PluginReconcileParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> PluginReconcileResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/read"],
-        params: PluginReadParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/skill/read"],
-        params: PluginSkillReadParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginSkillReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/share/save"],
-        params: PluginShareSaveParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginShareSaveResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/share/updateTargets"],
-        params: PluginShareUpdateTargetsParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginShareUpdateTargetsResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/share/list"],
-        params: PluginShareListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> PluginShareListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/share/checkout"],
-        params: PluginShareCheckoutParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginShareCheckoutResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/share/delete"],
-        params: PluginShareDeleteParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginShareDeleteResponse: ...
-    @overload
-    async def request(
-        self, method: Literal["app/read"], params: AppsReadParams, *, timeout: float | None = None
-    ) -> AppsReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["app/list"],
-        params: AppsListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> AppsListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["app/installed"],
-        params: AppsInstalledParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> AppsInstalledResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fs/readFile"],
-        params: FsReadFileParams,
-        *,
-        timeout: float | None = None,
-    ) -> FsReadFileResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fs/writeFile"],
-        params: FsWriteFileParams,
-        *,
-        timeout: float | None = None,
-    ) -> FsWriteFileResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fs/createDirectory"],
-        params: FsCreateDirectoryParams,
-        *,
-        timeout: float | None = None,
-    ) -> FsCreateDirectoryResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fs/getMetadata"],
-        params: FsGetMetadataParams,
-        *,
-        timeout: float | None = None,
-    ) -> FsGetMetadataResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fs/readDirectory"],
-        params: FsReadDirectoryParams,
-        *,
-        timeout: float | None = None,
-    ) -> FsReadDirectoryResponse: ...
-    @overload
-    async def request(
-        self, method: Literal["fs/remove"], params: FsRemoveParams, *, timeout: float | None = None
-    ) -> FsRemoveResponse: ...
-    @overload
-    async def request(
-        self, method: Literal["fs/copy"], params: FsCopyParams, *, timeout: float | None = None
-    ) -> FsCopyResponse: ...
-    @overload
-    async def request(
-        self, method: Literal["fs/watch"], params: FsWatchParams, *, timeout: float | None = None
-    ) -> FsWatchResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fs/unwatch"],
-        params: FsUnwatchParams,
-        *,
-        timeout: float | None = None,
-    ) -> FsUnwatchResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["skills/config/write"],
-        params: SkillsConfigWriteParams,
-        *,
-        timeout: float | None = None,
-    ) -> SkillsConfigWriteResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/install"],
-        params: PluginInstallParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginInstallResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["plugin/uninstall"],
-        params: PluginUninstallParams,
-        *,
-        timeout: float | None = None,
-    ) -> PluginUninstallResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["turn/start"],
-        params: TurnStartParams,
-        *,
-        timeout: float | None = None,
-    ) -> TurnStartResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["turn/steer"],
-        params: TurnSteerParams,
-        *,
-        timeout: float | None = None,
-    ) -> TurnSteerResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["turn/interrupt"],
-        params: TurnInterruptParams,
-        *,
-        timeout: float | None = None,
-    ) -> TurnInterruptResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["review/start"],
-        params: ReviewStartParams,
-        *,
-        timeout: float | None = None,
-    ) -> ReviewStartResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["model/list"],
-        params: ModelListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ModelListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/gatewayOAuth/read"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GatewayOAuthReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/gatewayOAuth/login"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GatewayOAuthLoginResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/gatewayOAuth/cancel"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GatewayOAuthCancelResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["modelProvider/capabilities/read"],
-        params: ModelProviderCapabilitiesReadParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ModelProviderCapabilitiesReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["experimentalFeature/list"],
-        params: ExperimentalFeatureListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ExperimentalFeatureListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["permissionProfile/list"],
-        params: PermissionProfileListParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> PermissionProfileListResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["experimentalFeature/enablement/set"],
-        params: ExperimentalFeatureEnablementSetParams,
-        *,
-        timeout: float | None = None,
-    ) -> ExperimentalFeatureEnablementSetResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["mcpServer/oauth/login"],
-        params: McpServerOauthLoginParams,
-        *,
-        timeout: float | None = None,
-    ) -> McpServerOauthLoginResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["config/mcpServer/reload"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> McpServerRefreshResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["mcpServerStatus/list"],
-        params: ListMcpServerStatusParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ListMcpServerStatusResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["mcpServer/resource/read"],
-        params: McpResourceReadParams,
-        *,
-        timeout: float | None = None,
-    ) -> McpResourceReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["mcpServer/tool/call"],
-        params: McpServerToolCallParams,
-        *,
-        timeout: float | None = None,
-    ) -> McpServerToolCallResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["windowsSandbox/setupStart"],
-        params: WindowsSandboxSetupStartParams,
-        *,
-        timeout: float | None = None,
-    ) -> WindowsSandboxSetupStartResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["windowsSandbox/readiness"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> WindowsSandboxReadinessResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/login/start"],
-        params: LoginAccountParams,
-        *,
-        timeout: float | None = None,
-    ) -> LoginAccountResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/login/cancel"],
-        params: CancelLoginAccountParams,
-        *,
-        timeout: float | None = None,
-    ) -> CancelLoginAccountResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/logout"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> LogoutAccountResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/rateLimits/read"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GetAccountRateLimitsResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/rateLimitResetCredit/consume"],
-        params: ConsumeAccountRateLimitResetCreditParams,
-        *,
-        timeout: float | None = None,
-    ) -> ConsumeAccountRateLimitResetCreditResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/usage/read"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GetAccountTokenUsageResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/workspaceMessages/read"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GetWorkspaceMessagesResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/sendAddCreditsNudgeEmail"],
-        params: SendAddCreditsNudgeEmailParams,
-        *,
-        timeout: float | None = None,
-    ) -> SendAddCreditsNudgeEmailResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["feedback/upload"],
-        params: FeedbackUploadParams,
-        *,
-        timeout: float | None = None,
-    ) -> FeedbackUploadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["command/exec"],
-        params: CommandExecParams,
-        *,
-        timeout: float | None = None,
-    ) -> CommandExecResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["command/exec/write"],
-        params: CommandExecWriteParams,
-        *,
-        timeout: float | None = None,
-    ) -> CommandExecWriteResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["command/exec/terminate"],
-        params: CommandExecTerminateParams,
-        *,
-        timeout: float | None = None,
-    ) -> CommandExecTerminateResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["command/exec/resize"],
-        params: CommandExecResizeParams,
-        *,
-        timeout: float | None = None,
-    ) -> CommandExecResizeResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["config/read"],
-        params: ConfigReadParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ConfigReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["externalAgentConfig/detect"],
-        params: ExternalAgentConfigDetectParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ExternalAgentConfigDetectResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["externalAgentConfig/import"],
-        params: ExternalAgentConfigImportParams,
-        *,
-        timeout: float | None = None,
-    ) -> ExternalAgentConfigImportResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["externalAgentConfig/import/recordHistory"],
-        params: ExternalAgentConfigImportHistoryRecordParams,
-        *,
-        timeout: float | None = None,
-    ) -> ExternalAgentConfigImportHistoryRecordResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["externalAgentConfig/import/readHistories"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ExternalAgentConfigImportHistoriesReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["config/value/write"],
-        params: ConfigValueWriteParams,
-        *,
-        timeout: float | None = None,
-    ) -> ConfigWriteResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["config/batchWrite"],
-        params: ConfigBatchWriteParams,
-        *,
-        timeout: float | None = None,
-    ) -> ConfigWriteResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["configRequirements/read"],
-        params: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ConfigRequirementsReadResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["account/read"],
-        params: GetAccountParams | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> GetAccountResponse: ...
-    @overload
-    async def request(
-        self,
-        method: Literal["fuzzyFileSearch"],
-        params: FuzzyFileSearchParams,
-        *,
-        timeout: float | None = None,
-    ) -> FuzzyFileSearchResponse: ...
-    @overload
-    @deprecated("params do not match this method's params type")
-    async def request(
-        self,
-        method: ClientMethod,
-        params: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Any: ...
-    @overload
-    async def request(
-        self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any: ...
+    if TYPE_CHECKING:
+        # The overloads exist for type checkers only: executing ~200 decorated defs at
+        # import time would cost milliseconds for no run-time benefit.
+        @overload
+        async def request(
+            self,
+            method: Literal["initialize"],
+            params: InitializeParams,
+            *,
+            timeout: float | None = None,
+        ) -> InitializeResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/start"],
+            params: ThreadStartParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadStartResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/resume"],
+            params: ThreadResumeParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadResumeResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/fork"],
+            params: ThreadForkParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadForkResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/archive"],
+            params: ThreadArchiveParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadArchiveResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/delete"],
+            params: ThreadDeleteParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadDeleteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/unsubscribe"],
+            params: ThreadUnsubscribeParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadUnsubscribeResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/name/set"],
+            params: ThreadSetNameParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadSetNameResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/goal/set"],
+            params: ThreadGoalSetParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadGoalSetResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/goal/get"],
+            params: ThreadGoalGetParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadGoalGetResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/goal/clear"],
+            params: ThreadGoalClearParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadGoalClearResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/metadata/update"],
+            params: ThreadMetadataUpdateParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadMetadataUpdateResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/attachment/add"],
+            params: ThreadAttachmentAddParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadAttachmentAddResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/attachment/list"],
+            params: ThreadAttachmentListParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadAttachmentListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/attachmentOwner/list"],
+            params: ThreadAttachmentOwnerListParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadAttachmentOwnerListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/attachment/remove"],
+            params: ThreadAttachmentRemoveParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadAttachmentRemoveResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/section/move"],
+            params: ThreadSectionMoveParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadSectionMoveResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/unarchive"],
+            params: ThreadUnarchiveParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadUnarchiveResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/compact/start"],
+            params: ThreadCompactStartParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadCompactStartResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/shellCommand"],
+            params: ThreadShellCommandParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadShellCommandResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/approveGuardianDeniedAction"],
+            params: ThreadApproveGuardianDeniedActionParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadApproveGuardianDeniedActionResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/revert"],
+            params: ThreadRevertParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadRevertResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/list"],
+            params: ThreadListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["threadSection/list"],
+            params: ThreadSectionListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadSectionListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["threadSection/create"],
+            params: ThreadSectionCreateParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadSectionCreateResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["threadSection/update"],
+            params: ThreadSectionUpdateParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadSectionUpdateResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["threadSection/delete"],
+            params: ThreadSectionDeleteParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadSectionDeleteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/loaded/list"],
+            params: ThreadLoadedListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadLoadedListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/read"],
+            params: ThreadReadParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/turns/list"],
+            params: ThreadTurnsListParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadTurnsListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/items/list"],
+            params: ThreadItemsListParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadItemsListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["thread/inject_items"],
+            params: ThreadInjectItemsParams,
+            *,
+            timeout: float | None = None,
+        ) -> ThreadInjectItemsResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["skills/list"],
+            params: SkillsListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> SkillsListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["skills/extraRoots/set"],
+            params: SkillsExtraRootsSetParams,
+            *,
+            timeout: float | None = None,
+        ) -> SkillsExtraRootsSetResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["hooks/list"],
+            params: HooksListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> HooksListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["marketplace/add"],
+            params: MarketplaceAddParams,
+            *,
+            timeout: float | None = None,
+        ) -> MarketplaceAddResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["marketplace/remove"],
+            params: MarketplaceRemoveParams,
+            *,
+            timeout: float | None = None,
+        ) -> MarketplaceRemoveResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["marketplace/upgrade"],
+            params: MarketplaceUpgradeParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> MarketplaceUpgradeResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/list"],
+            params: PluginListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> PluginListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/installed"],
+            params: PluginInstalledParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> PluginInstalledResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/reconcile"],
+            params: PluginReconcileParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> PluginReconcileResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/read"],
+            params: PluginReadParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/skill/read"],
+            params: PluginSkillReadParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginSkillReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/share/save"],
+            params: PluginShareSaveParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginShareSaveResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/share/updateTargets"],
+            params: PluginShareUpdateTargetsParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginShareUpdateTargetsResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/share/list"],
+            params: PluginShareListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> PluginShareListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/share/checkout"],
+            params: PluginShareCheckoutParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginShareCheckoutResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/share/delete"],
+            params: PluginShareDeleteParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginShareDeleteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["app/read"],
+            params: AppsReadParams,
+            *,
+            timeout: float | None = None,
+        ) -> AppsReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["app/list"],
+            params: AppsListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> AppsListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["app/installed"],
+            params: AppsInstalledParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> AppsInstalledResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/readFile"],
+            params: FsReadFileParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsReadFileResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/writeFile"],
+            params: FsWriteFileParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsWriteFileResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/createDirectory"],
+            params: FsCreateDirectoryParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsCreateDirectoryResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/getMetadata"],
+            params: FsGetMetadataParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsGetMetadataResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/readDirectory"],
+            params: FsReadDirectoryParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsReadDirectoryResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/remove"],
+            params: FsRemoveParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsRemoveResponse: ...
+        @overload
+        async def request(
+            self, method: Literal["fs/copy"], params: FsCopyParams, *, timeout: float | None = None
+        ) -> FsCopyResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/watch"],
+            params: FsWatchParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsWatchResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fs/unwatch"],
+            params: FsUnwatchParams,
+            *,
+            timeout: float | None = None,
+        ) -> FsUnwatchResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["skills/config/write"],
+            params: SkillsConfigWriteParams,
+            *,
+            timeout: float | None = None,
+        ) -> SkillsConfigWriteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/install"],
+            params: PluginInstallParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginInstallResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["plugin/uninstall"],
+            params: PluginUninstallParams,
+            *,
+            timeout: float | None = None,
+        ) -> PluginUninstallResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["turn/start"],
+            params: TurnStartParams,
+            *,
+            timeout: float | None = None,
+        ) -> TurnStartResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["turn/steer"],
+            params: TurnSteerParams,
+            *,
+            timeout: float | None = None,
+        ) -> TurnSteerResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["turn/interrupt"],
+            params: TurnInterruptParams,
+            *,
+            timeout: float | None = None,
+        ) -> TurnInterruptResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["review/start"],
+            params: ReviewStartParams,
+            *,
+            timeout: float | None = None,
+        ) -> ReviewStartResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["model/list"],
+            params: ModelListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ModelListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/gatewayOAuth/read"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GatewayOAuthReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/gatewayOAuth/login"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GatewayOAuthLoginResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/gatewayOAuth/cancel"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GatewayOAuthCancelResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["modelProvider/capabilities/read"],
+            params: ModelProviderCapabilitiesReadParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ModelProviderCapabilitiesReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["experimentalFeature/list"],
+            params: ExperimentalFeatureListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ExperimentalFeatureListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["permissionProfile/list"],
+            params: PermissionProfileListParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> PermissionProfileListResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["experimentalFeature/enablement/set"],
+            params: ExperimentalFeatureEnablementSetParams,
+            *,
+            timeout: float | None = None,
+        ) -> ExperimentalFeatureEnablementSetResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["mcpServer/oauth/login"],
+            params: McpServerOauthLoginParams,
+            *,
+            timeout: float | None = None,
+        ) -> McpServerOauthLoginResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["config/mcpServer/reload"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> McpServerRefreshResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["mcpServerStatus/list"],
+            params: ListMcpServerStatusParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ListMcpServerStatusResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["mcpServer/resource/read"],
+            params: McpResourceReadParams,
+            *,
+            timeout: float | None = None,
+        ) -> McpResourceReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["mcpServer/tool/call"],
+            params: McpServerToolCallParams,
+            *,
+            timeout: float | None = None,
+        ) -> McpServerToolCallResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["windowsSandbox/setupStart"],
+            params: WindowsSandboxSetupStartParams,
+            *,
+            timeout: float | None = None,
+        ) -> WindowsSandboxSetupStartResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["windowsSandbox/readiness"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> WindowsSandboxReadinessResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/login/start"],
+            params: LoginAccountParams,
+            *,
+            timeout: float | None = None,
+        ) -> LoginAccountResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/login/cancel"],
+            params: CancelLoginAccountParams,
+            *,
+            timeout: float | None = None,
+        ) -> CancelLoginAccountResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/logout"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> LogoutAccountResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/rateLimits/read"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GetAccountRateLimitsResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/rateLimitResetCredit/consume"],
+            params: ConsumeAccountRateLimitResetCreditParams,
+            *,
+            timeout: float | None = None,
+        ) -> ConsumeAccountRateLimitResetCreditResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/usage/read"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GetAccountTokenUsageResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/workspaceMessages/read"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GetWorkspaceMessagesResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/sendAddCreditsNudgeEmail"],
+            params: SendAddCreditsNudgeEmailParams,
+            *,
+            timeout: float | None = None,
+        ) -> SendAddCreditsNudgeEmailResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["feedback/upload"],
+            params: FeedbackUploadParams,
+            *,
+            timeout: float | None = None,
+        ) -> FeedbackUploadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["command/exec"],
+            params: CommandExecParams,
+            *,
+            timeout: float | None = None,
+        ) -> CommandExecResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["command/exec/write"],
+            params: CommandExecWriteParams,
+            *,
+            timeout: float | None = None,
+        ) -> CommandExecWriteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["command/exec/terminate"],
+            params: CommandExecTerminateParams,
+            *,
+            timeout: float | None = None,
+        ) -> CommandExecTerminateResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["command/exec/resize"],
+            params: CommandExecResizeParams,
+            *,
+            timeout: float | None = None,
+        ) -> CommandExecResizeResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["config/read"],
+            params: ConfigReadParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ConfigReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["externalAgentConfig/detect"],
+            params: ExternalAgentConfigDetectParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ExternalAgentConfigDetectResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["externalAgentConfig/import"],
+            params: ExternalAgentConfigImportParams,
+            *,
+            timeout: float | None = None,
+        ) -> ExternalAgentConfigImportResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["externalAgentConfig/import/recordHistory"],
+            params: ExternalAgentConfigImportHistoryRecordParams,
+            *,
+            timeout: float | None = None,
+        ) -> ExternalAgentConfigImportHistoryRecordResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["externalAgentConfig/import/readHistories"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ExternalAgentConfigImportHistoriesReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["config/value/write"],
+            params: ConfigValueWriteParams,
+            *,
+            timeout: float | None = None,
+        ) -> ConfigWriteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["config/batchWrite"],
+            params: ConfigBatchWriteParams,
+            *,
+            timeout: float | None = None,
+        ) -> ConfigWriteResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["configRequirements/read"],
+            params: None = None,
+            *,
+            timeout: float | None = None,
+        ) -> ConfigRequirementsReadResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["account/read"],
+            params: GetAccountParams | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> GetAccountResponse: ...
+        @overload
+        async def request(
+            self,
+            method: Literal["fuzzyFileSearch"],
+            params: FuzzyFileSearchParams,
+            *,
+            timeout: float | None = None,
+        ) -> FuzzyFileSearchResponse: ...
+        @overload
+        @deprecated("params do not match this method's params type")
+        async def request(
+            self,
+            method: ClientMethod,
+            params: Mapping[str, Any] | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> Any: ...
+        @overload
+        async def request(
+            self,
+            method: str,
+            params: Mapping[str, Any] | None = None,
+            *,
+            timeout: float | None = None,
+        ) -> Any: ...
+
     async def request(
         self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
     ) -> Any:
