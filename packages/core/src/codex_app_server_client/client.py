@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -13,10 +14,8 @@ import anyio
 import anyio.abc
 
 from ._connection import Connection
-from ._server_requests import answer_server_request
 from ._turn_stream import TurnStream
 from ._version import __version__
-from ._wrappers import Account, Command, Config, Fs, Mcp, Models, Review, Skills, Threads, Turns
 from .errors import (
     CodexContinuationError,
     CodexError,
@@ -37,6 +36,7 @@ from .types._methods import EXPERIMENTAL_FIELDS, EXPERIMENTAL_METHODS
 from .types._requests import TypedRequests
 
 if TYPE_CHECKING:
+    from ._wrappers import Account, Command, Config, Fs, Mcp, Models, Review, Skills, Threads, Turns
     from .plugins import PluginManager
 
 __all__ = ["CodexClient", "TurnStream"]
@@ -172,26 +172,78 @@ class CodexClient(TypedRequests):
         self._waiting: set[str] = set()
         """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
         self._loaded_threads: set[str] = set()
-        self.threads = Threads(self)
+
+    # -- protocol areas (loaded on first use, so importing the SDK stays cheap) ----------
+
+    @cached_property
+    def threads(self) -> Threads:
         """Threads: start, resume, fork, read, list (all pages), archive, name, compact, ..."""
-        self.turns = Turns(self)
+        from ._wrappers import Threads
+
+        return Threads(self)
+
+    @cached_property
+    def turns(self) -> Turns:
         """Raw turn control: start, steer, interrupt (``chat`` is the high-level way)."""
-        self.review = Review(self)
+        from ._wrappers import Turns
+
+        return Turns(self)
+
+    @cached_property
+    def review(self) -> Review:
         """``review/start``."""
-        self.models = Models(self)
+        from ._wrappers import Review
+
+        return Review(self)
+
+    @cached_property
+    def models(self) -> Models:
         """``model/list``."""
-        self.account = Account(self)
+        from ._wrappers import Models
+
+        return Models(self)
+
+    @cached_property
+    def account(self) -> Account:
         """Account: read, rate limits, login start/cancel, logout."""
-        self.config = Config(self)
+        from ._wrappers import Account
+
+        return Account(self)
+
+    @cached_property
+    def config(self) -> Config:
         """Configuration: read, write a value, batch write."""
-        self.command = Command(self)
+        from ._wrappers import Config
+
+        return Config(self)
+
+    @cached_property
+    def command(self) -> Command:
         """``command/exec`` and its write/resize/terminate companions."""
-        self.fs = Fs(self)
+        from ._wrappers import Command
+
+        return Command(self)
+
+    @cached_property
+    def fs(self) -> Fs:
         """Files on the server's machine (absolute paths): read, write, list, remove, copy."""
-        self.skills = Skills(self)
+        from ._wrappers import Fs
+
+        return Fs(self)
+
+    @cached_property
+    def skills(self) -> Skills:
         """``skills/list``."""
-        self.mcp = Mcp(self)
+        from ._wrappers import Skills
+
+        return Skills(self)
+
+    @cached_property
+    def mcp(self) -> Mcp:
         """MCP server status."""
+        from ._wrappers import Mcp
+
+        return Mcp(self)
 
     def __repr__(self) -> str:
         target = self._target if isinstance(self._target, str) else type(self._target).__name__
@@ -346,6 +398,8 @@ class CodexClient(TypedRequests):
         handler = self._server_request_handlers.get(request.method)
         if handler is not None:
             return await handler(request)
+        from ._server_requests import answer_server_request  # loaded on first use
+
         return await answer_server_request(
             request,
             self.server_request_handlers,
