@@ -82,7 +82,9 @@ class Connection:
         self._transport = transport
         self._engine = JsonRpcConnection()
         self._slots: dict[int, _Slot] = {}
-        self._listeners: list[NotificationListener] = []
+        # A tuple, replaced on (rare) subscription changes, so dispatching a notification
+        # needs no copy and a listener may unsubscribe while being called.
+        self._listeners: tuple[NotificationListener, ...] = ()
         self._close_listeners: list[CloseListener] = []
         self._on_server_request = on_server_request
         self._closed: CodexTransportError | None = None
@@ -115,11 +117,13 @@ class Connection:
         Listeners run on the reader task: they must return quickly and not block. An
         exception in a listener is logged and does not affect the connection.
         """
-        self._listeners.append(listener)
+        self._listeners = (*self._listeners, listener)
 
         def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            listeners = list(self._listeners)
+            if listener in listeners:
+                listeners.remove(listener)
+                self._listeners = tuple(listeners)
 
         return remove
 
@@ -232,7 +236,7 @@ class Connection:
     def _dispatch(self, data: bytes) -> None:
         event = self._engine.receive(data)
         if isinstance(event, Notification):
-            for listener in tuple(self._listeners):
+            for listener in self._listeners:
                 try:
                     listener(event)
                 except Exception:

@@ -214,10 +214,6 @@ class TurnRouter:
                 state.apply(note)
         return state
 
-    def track(self, thread_id: str, turn_id: str) -> TurnState:
-        """Start tracking an already running turn (no buffered events)."""
-        return self.bind(thread_id, turn_id)
-
     def get(self, turn_id: str) -> TurnState | None:
         """The state of a tracked turn."""
         return self._turns.get(turn_id)
