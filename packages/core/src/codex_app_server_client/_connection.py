@@ -19,6 +19,7 @@ from typing import Any, Final
 import anyio
 import anyio.abc
 
+from ._waiting import WaitKit, Wake, Watchdog
 from .errors import (
     CodexProtocolError,
     CodexServerRequestError,
@@ -59,13 +60,20 @@ CloseListener = Callable[[CodexTransportError], None]
 
 
 class _Slot:
-    """Where the reader leaves the answer to one request."""
+    """Where the reader leaves the answer to one request, and wakes its caller."""
 
-    __slots__ = ("answer", "event")
+    __slots__ = ("__weakref__", "answer", "expired", "wake")
 
-    def __init__(self) -> None:
-        self.event = anyio.Event()
+    def __init__(self, wake: Wake) -> None:
+        self.wake = wake
         self.answer: Response | ErrorResponse | None = None
+        self.expired = False
+
+    def deadline_reached(self, now: float) -> float | None:
+        """The request timeout passed (called by the connection's watchdog)."""
+        self.expired = True
+        self.wake()
+        return None
 
 
 class Connection:
@@ -93,12 +101,17 @@ class Connection:
         self._handler_scopes: dict[object, anyio.CancelScope] = {}
         self._overload_retries = overload_retries
         self._overload_backoff = overload_backoff
+        self.wait_kit = WaitKit()
+        """The running loop's clock and wake-ups (so create the connection inside the loop)."""
+        self.watchdog = Watchdog(self.wait_kit.now)
+        """Request and turn-inactivity deadlines; :meth:`start` runs it."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self, task_group: anyio.abc.TaskGroup) -> None:
         """Start the reader; server-request handlers will also run in ``task_group``."""
         self._task_group = task_group
+        task_group.start_soon(self.watchdog.run, name="codex_app_server_client watchdog")
         task_group.start_soon(self._read_loop, name="codex_app_server_client reader")
 
     @property
@@ -171,15 +184,19 @@ class Connection:
         self, method: str, params: Mapping[str, Any] | None, timeout: float
     ) -> Response | ErrorResponse:
         self._raise_if_closed()
+        kit, watchdog = self.wait_kit, self.watchdog
         request_id, data = self._engine.send_request(method, params)
-        slot = _Slot()
+        wake, answered = kit.new_wait()
+        slot = _Slot(wake)
         self._slots[request_id] = slot
+        key = watchdog.arm(slot, kit.now() + timeout)
         try:
             await self._send(data)
-            with anyio.move_on_after(timeout):
-                await slot.event.wait()
+            await answered
         finally:
             del self._slots[request_id]
+            if not slot.expired:
+                watchdog.disarm(key)
             if slot.answer is None:
                 self._engine.forget(request_id)
         if slot.answer is not None:
@@ -245,7 +262,7 @@ class Connection:
             slot = self._slots.get(event.request_id)
             if slot is not None:
                 slot.answer = event
-                slot.event.set()
+                slot.wake()
         elif isinstance(event, ServerRequest):
             assert self._task_group is not None
             self._task_group.start_soon(self._answer_server_request, event)
@@ -314,7 +331,7 @@ class Connection:
             return
         self._closed = error
         for slot in self._slots.values():
-            slot.event.set()
+            slot.wake()
         for listener in self._close_listeners:
             try:
                 listener(error)

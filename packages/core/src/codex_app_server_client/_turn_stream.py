@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
-
-import anyio
 
 from ._connection import _copy_error  # pyright: ignore[reportPrivateUsage]
 from .errors import (
@@ -63,8 +62,15 @@ class TurnStream:
         self._state: TurnState | None = None
         self._cursor = continuation.cursor if continuation is not None else 0
         self._idle_since = 0.0
+        self._seen: int = -1
+        """The turn's activity count when the inactivity clock last restarted."""
         self._done = False
         self._result: ChatResult | None = None
+        # Inactivity deadline, kept by the client's watchdog while a timed wait is under way.
+        self._deadline: float | None = None
+        self._watch_key: int | None = None
+        self._wake: Callable[[], None] | None = None
+        self._expired = False
 
     # -- public --------------------------------------------------------------------------
 
@@ -143,35 +149,69 @@ class TurnStream:
             assert self._turn_params is not None
             state = await client._start_turn(self._thread_id, self._turn_params)  # pyright: ignore[reportPrivateUsage]
         self._state = state
-        self._idle_since = anyio.current_time()
+        self._idle_since = client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
+        self._seen = state.activity
         return state
 
     async def _wait(self, state: TurnState) -> None:
-        event = anyio.Event()
-        state.waker = event.set
-        seen = state.activity
+        client = self._client
+        kit = client._wait_kit  # pyright: ignore[reportPrivateUsage]
+        if state.activity != self._seen:
+            # Events came while the caller was busy with earlier steps: the turn is alive.
+            self._seen = state.activity
+            self._idle_since = kit.now()
+        self._expired = False
+        timeout = self._timeout
+        timed = timeout is not None and state.client_requests == 0
+        deadline = self._idle_since + timeout if timeout is not None else 0.0
+        if timed and deadline <= kit.now():
+            self._park(state)
+        wake, waiting = kit.new_wait()
+        state.waker = wake
+        if timed:
+            # A turn waiting on our own handler (a human approving) is not inactive.
+            self._deadline = deadline
+            self._wake = wake
+            if self._watch_key is None:
+                self._watch_key = client._watchdog.arm(self, deadline)  # pyright: ignore[reportPrivateUsage]
         try:
-            if self._timeout is None or state.client_requests > 0:
-                # A turn waiting on our own handler (a human approving) is not inactive.
-                await event.wait()
-            else:
-                remaining = self._idle_since + self._timeout - anyio.current_time()
-                with anyio.move_on_after(max(remaining, 0.0)):
-                    await event.wait()
-                if not event.is_set() and state.activity == seen:
-                    self._park(state)
+            await waiting
         finally:
-            if state.waker == event.set:
+            self._deadline = None
+            self._wake = None
+            if state.waker is wake:
                 state.waker = None
-        if state.activity != seen:
-            self._idle_since = anyio.current_time()
+        if state.activity != self._seen:
+            self._seen = state.activity
+            self._idle_since = kit.now()
+        elif self._expired:
+            self._expired = False
+            self._park(state)
+
+    def deadline_reached(self, now: float) -> float | None:
+        """Called by the client's watchdog when this stream's watched deadline falls due."""
+        deadline = self._deadline
+        if deadline is None:
+            self._watch_key = None  # not waiting now; the next timed wait arms again
+            return None
+        if deadline > now:
+            return deadline  # events moved the deadline on; check again then
+        self._watch_key = None
+        self._expired = True
+        wake = self._wake
+        if wake is not None:
+            wake()
+        return None
 
     def _park(self, state: TurnState) -> None:
-        idle = anyio.current_time() - self._idle_since
+        idle = self._client._wait_kit.now() - self._idle_since  # pyright: ignore[reportPrivateUsage]
         assert state.turn_id is not None
         cursor = self._cursor if self._hand_out else 0
         continuation = Continuation(state.thread_id, state.turn_id, cursor)
         self._done = True
+        key, self._watch_key = self._watch_key, None
+        if key is not None:
+            self._client._watchdog.disarm(key)  # pyright: ignore[reportPrivateUsage]
         self._client._park(state)  # pyright: ignore[reportPrivateUsage]
         self._state = None
         raise CodexTurnInactiveError(
@@ -250,6 +290,10 @@ class TurnStream:
         if self._done and self._state is None:
             return
         self._done = True
+        self._deadline = None
+        key, self._watch_key = self._watch_key, None
+        if key is not None:
+            self._client._watchdog.disarm(key)  # pyright: ignore[reportPrivateUsage]
         state, self._state = self._state, None
         if state is not None:
             self._client._release(state)  # pyright: ignore[reportPrivateUsage]

@@ -16,6 +16,7 @@ import anyio.abc
 from ._connection import Connection
 from ._turn_stream import TurnStream
 from ._version import __version__
+from ._waiting import WaitKit, Watchdog
 from .errors import (
     CodexContinuationError,
     CodexError,
@@ -172,6 +173,10 @@ class CodexClient(TypedRequests):
         self._waiting: set[str] = set()
         """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
         self._loaded_threads: set[str] = set()
+        self._wait_kit: WaitKit
+        """The event loop's clock and wake-ups (set on entering; TurnStream waits with it)."""
+        self._watchdog: Watchdog
+        """Inactivity deadlines of waiting TurnStreams (set on entering)."""
 
     # -- protocol areas (loaded on first use, so importing the SDK stays cheap) ----------
 
@@ -275,6 +280,8 @@ class CodexClient(TypedRequests):
             connection.add_listener(self._route)
             connection.add_close_listener(self._router.fail_all)
             connection.start(task_group)
+            self._wait_kit = connection.wait_kit
+            self._watchdog = connection.watchdog
             await self._initialize()
         except BaseException:
             await self.__aexit__(None, None, None)
@@ -424,6 +431,9 @@ class CodexClient(TypedRequests):
 
     def _route(self, note: Notification) -> None:
         method = note.method
+        if method not in _CLIENT_NOTIFICATIONS:
+            self._router.route(note)
+            return
         if method == "serverRequest/resolved":
             connection = self._connection
             if connection is not None:
@@ -706,6 +716,11 @@ def _turn_params(
         params[TURN_OPTIONS[name]] = value
     return params
 
+
+_CLIENT_NOTIFICATIONS: Final = frozenset(
+    {"serverRequest/resolved", "thread/started", "thread/closed"}
+)
+"""Notifications the client itself acts on, besides routing them to their turn."""
 
 _THREAD_LOADING: Final = frozenset({"thread/start", "thread/resume", "thread/fork"})
 

@@ -60,9 +60,13 @@ class ErrorResponse:
     data: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Notification:
-    """A server notification; ``params`` is ``{}`` when the server sent none."""
+    """A server notification; ``params`` is ``{}`` when the server sent none.
+
+    Treat it as read-only. (Not a frozen dataclass only because one is made per event and
+    frozen-ness doubles the construction cost.)
+    """
 
     method: str
     params: dict[str, Any]
