@@ -6,8 +6,9 @@ a third party ships) are plugins; see :mod:`codex_app_server_client.plugins`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .client import CodexClient
 from .errors import (
     CodexContinuationError,
     CodexError,
@@ -21,6 +22,9 @@ from .errors import (
     CodexTurnInactiveError,
 )
 from .transport import SupportsSendEof, Transport, TransportSpec
+
+if TYPE_CHECKING:
+    from .client import CodexClient
 
 __all__ = [
     "CodexClient",
@@ -39,3 +43,16 @@ __all__ = [
     "TransportSpec",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # CodexClient (and with it anyio's task machinery, orjson, the protocol engine and the
+    # result models) loads on first use, so `import codex_app_server_client` for its errors
+    # or version stays cheap. `from codex_app_server_client import CodexClient` pays in full;
+    # docs/benchmarks.md reports both costs.
+    if name == "CodexClient":
+        from .client import CodexClient
+
+        globals()["CodexClient"] = CodexClient
+        return CodexClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,16 +15,19 @@ paid thousands of times per turn. Two things keep it small:
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import math
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Wake", "WaitKit", "Watched", "Watchdog"]
 
@@ -43,11 +46,16 @@ class WaitKit:
     __slots__ = ("_loop", "now")
 
     def __init__(self) -> None:
-        loop: asyncio.AbstractEventLoop | None
-        try:
-            loop = asyncio.get_running_loop() if asyncio.current_task() is not None else None
-        except RuntimeError:  # not asyncio (trio, or another anyio backend)
-            loop = None
+        loop: asyncio.AbstractEventLoop | None = None
+        # Not imported here: a program on trio should not pay for importing asyncio, and one
+        # on asyncio has imported it already.
+        running_asyncio = sys.modules.get("asyncio")
+        if running_asyncio is not None:
+            try:
+                if running_asyncio.current_task() is not None:
+                    loop = running_asyncio.get_running_loop()
+            except RuntimeError:  # not asyncio (trio, or another anyio backend)
+                loop = None
         self._loop = loop
         self.now: Callable[[], float] = loop.time if loop is not None else anyio.current_time
         """The backend's clock, the one cancel-scope deadlines use."""
