@@ -310,7 +310,7 @@ async def test_the_repr_shows_the_url_but_never_the_token() -> None:
 
 @pytest.mark.anyio
 async def test_the_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="codex_app_server_client_ws")
+    caplog.set_level(logging.DEBUG, logger="codex_app_server_client.transport.ws")
     async with serve_websocket() as server:
         with anyio.fail_after(WAIT):
             async with open_websocket(server.url, {"token": TOKEN}) as transport:

@@ -20,6 +20,7 @@ import anyio
 import anyio.abc
 
 from ._waiting import WaitKit, Wake, Watchdog
+from ._wire_log import WireTap
 from .errors import (
     CodexProtocolError,
     CodexServerRequestError,
@@ -86,8 +87,10 @@ class Connection:
         on_server_request: ServerRequestHandler | None = None,
         overload_retries: int = 4,
         overload_backoff: float = 0.05,
+        wire_tap: WireTap | None = None,
     ) -> None:
         self._transport = transport
+        self._tap = wire_tap
         self._engine = JsonRpcConnection()
         self._slots: dict[int, _Slot] = {}
         # A tuple, replaced on (rare) subscription changes, so dispatching a notification
@@ -214,6 +217,8 @@ class Connection:
         await self._send(self._engine.send_notification(method, params))
 
     async def _send(self, data: bytes) -> None:
+        if self._tap is not None:
+            self._tap.sent(data)
         try:
             await self._transport.send(data)
         except CodexTransportError as exc:
@@ -234,8 +239,12 @@ class Connection:
         with anyio.CancelScope() as scope:
             self._reader_scope = scope
             try:
+                receive = self._transport.receive
+                tap = self._tap
                 while True:
-                    data = await self._transport.receive()
+                    data = await receive()
+                    if tap is not None:
+                        tap.received(data)
                     self._dispatch(data)
             except anyio.EndOfStream:
                 self._fail_all(

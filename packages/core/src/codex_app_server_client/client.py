@@ -17,6 +17,7 @@ from ._connection import Connection
 from ._turn_stream import TurnStream
 from ._version import __version__
 from ._waiting import WaitKit, Watchdog
+from ._wire_log import WireTap, secrets_of
 from .errors import (
     CodexContinuationError,
     CodexError,
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["CodexClient", "TurnStream"]
 
 logger = logging.getLogger("codex_app_server_client.client")
+# Silent by default: records under codex_app_server_client.* reach only the handlers the
+# application configures (never logging's last-resort stderr handler).
+logging.getLogger("codex_app_server_client").addHandler(logging.NullHandler())
 
 DEFAULT_CLIENT_INFO: Mapping[str, str] = {
     "name": "codex_app_server_client",
@@ -119,6 +123,9 @@ class CodexClient(TypedRequests):
             receive.
         plugin_manager: the plugin manager that resolves URL schemes; the process-wide one by
             default.
+        wire_log: log every message in and out to the ``codex_app_server_client.wire`` logger
+            at DEBUG, with secrets redacted (the bearer token, auth headers, and members
+            named like ``token``, ``apiKey`` or ``password``). Off by default.
         **transport_options: passed to the transport, e.g. ``command``, ``env``, ``cwd`` for
             stdio, or ``token``, ``headers``, ``ssl`` for websockets.
     """
@@ -133,6 +140,7 @@ class CodexClient(TypedRequests):
         server_request_handlers: ServerRequestHandlers | None = None,
         client_info: Mapping[str, str] | None = None,
         experimental_api: bool = False,
+        wire_log: bool = False,
         opt_out_notifications: Sequence[str] | None = None,
         plugin_manager: PluginManager | None = None,
         **transport_options: Any,
@@ -162,6 +170,7 @@ class CodexClient(TypedRequests):
         self.server_request_handlers = server_request_handlers or ServerRequestHandlers()
         self._client_info = dict(client_info or DEFAULT_CLIENT_INFO)
         self._experimental_api = experimental_api
+        self._wire_log = wire_log
         self._opt_out = list(opt_out_notifications or ())
         self._server_request_handlers: dict[str, ServerRequestHandler] = {}
         self._stack: AsyncExitStack | None = None
@@ -275,7 +284,10 @@ class CodexClient(TypedRequests):
             self._transport = transport
             task_group = await stack.enter_async_context(anyio.create_task_group())
             self._task_group = task_group
-            connection = Connection(transport, on_server_request=self._handle_server_request)
+            tap = WireTap(secrets_of(self._transport_options)) if self._wire_log else None
+            connection = Connection(
+                transport, on_server_request=self._handle_server_request, wire_tap=tap
+            )
             self._connection = connection
             connection.add_listener(self._route)
             connection.add_close_listener(self._router.fail_all)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Link", "connect_kwargs", "open_link"]
 
-logger = logging.getLogger("codex_app_server_client_ws")
+logger = logging.getLogger("codex_app_server_client.transport.ws")
 
 
 class Link(Protocol):
