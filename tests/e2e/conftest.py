@@ -2,7 +2,8 @@
 
 Every client these fixtures open runs codex with a CODEX_HOME written first: the only model
 provider is a fake on 127.0.0.1, plugins and analytics are off, so nothing leaves the machine.
-The real-binary tests run on asyncio only (trio adds nothing here and doubles their cost).
+Like every async test of the suite, they run on asyncio and on trio (the root conftest's
+``anyio_backend``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ from codex_app_server_client.testing.codex_ws import run_codex_ws_server
 from codex_app_server_client.testing.fake_provider import FakeResponsesProvider
 
 OpenRealClient = Callable[..., AbstractAsyncContextManager[tuple[CodexClient, int]]]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
