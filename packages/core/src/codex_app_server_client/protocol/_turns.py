@@ -124,7 +124,10 @@ class TurnState:
             usage = params.get("tokenUsage")
             if isinstance(usage, dict):
                 self.usage = usage  # pyright: ignore[reportUnknownMemberType]
-        self.wake()
+        waker = self.waker  # self.wake(), inlined: this runs once per event
+        if waker is not None:
+            self.waker = None
+            waker()
 
     def _complete(self, turn: object) -> None:
         turn_dict: dict[str, Any] = turn if isinstance(turn, dict) else {}  # pyright: ignore[reportUnknownVariableType]
