@@ -192,9 +192,16 @@ class Connection:
         wake, answered = kit.new_wait()
         slot = _Slot(wake)
         self._slots[request_id] = slot
-        key = watchdog.arm(slot, kit.now() + timeout)
+        deadline = kit.now() + timeout
+        key = watchdog.arm(slot, deadline)
+        # A server that stops reading leaves the send stuck on a full pipe or socket; the
+        # request timeout bounds that part too, or the caller would wait forever.
+        sending = anyio.CancelScope(deadline=deadline)
         try:
-            await self._send(data)
+            with sending:
+                await self._send(data)
+            if sending.cancelled_caught:
+                wake()  # no answer can come to a request that was not sent whole
             await answered
         finally:
             del self._slots[request_id]
@@ -205,6 +212,12 @@ class Connection:
         if slot.answer is not None:
             return slot.answer
         self._raise_if_closed()
+        if sending.cancelled_caught:
+            raise CodexTimeoutError(
+                f"{method} got no answer within {timeout:g} s: it could not even be sent in "
+                "that time, because the server is not reading what this client sends. Check "
+                "that the server is alive and responsive, or open a new client."
+            )
         raise CodexTimeoutError(
             f"{method} got no answer within {timeout:g} s; the server may be busy or may have "
             "dropped the request. Retry, or pass a larger timeout= (or request_timeout= to "

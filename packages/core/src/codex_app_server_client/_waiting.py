@@ -20,9 +20,9 @@ import itertools
 import math
 import sys
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
@@ -38,6 +38,23 @@ Wake = Callable[[], None]
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class _EventWait:
+    """Awaits an ``anyio.Event``, making its coroutine only when awaited.
+
+    A caller cancelled between :meth:`WaitKit.new_wait` and its ``await`` (while sending the
+    request, say) would otherwise drop a never-awaited ``Event.wait()`` coroutine, which
+    Python reports as a ``RuntimeWarning`` (an error under ``-W error``).
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self, event: anyio.Event) -> None:
+        self._event = event
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        return self._event.wait().__await__()
 
 
 class WaitKit:
@@ -67,7 +84,7 @@ class WaitKit:
             future: asyncio.Future[None] = loop.create_future()
             return partial(_resolve, future), future
         event = anyio.Event()
-        return event.set, event.wait()
+        return event.set, _EventWait(event)
 
 
 class Watched(Protocol):

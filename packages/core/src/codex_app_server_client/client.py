@@ -126,6 +126,11 @@ class CodexClient(TypedRequests):
         wire_log: log every message in and out to the ``codex_app_server_client.wire`` logger
             at DEBUG, with secrets redacted (the bearer token, auth headers, and members
             named like ``token``, ``apiKey`` or ``password``). Off by default.
+        overload_retries: how many times a request answered ``-32001`` ("Server overloaded;
+            retry later.") is sent again before that error is raised; ``0`` raises it at once.
+        overload_backoff: seconds before the first such retry; each further retry waits twice
+            as long, every delay scaled by a random factor between 0.5 and 1.5 so that many
+            clients do not retry in step.
         **transport_options: passed to the transport, e.g. ``command``, ``env``, ``cwd`` for
             stdio, or ``token``, ``headers``, ``ssl`` for websockets.
     """
@@ -143,8 +148,15 @@ class CodexClient(TypedRequests):
         wire_log: bool = False,
         opt_out_notifications: Sequence[str] | None = None,
         plugin_manager: PluginManager | None = None,
+        overload_retries: int = 4,
+        overload_backoff: float = 0.05,
         **transport_options: Any,
     ) -> None:
+        if overload_retries < 0 or overload_backoff < 0:
+            raise ValueError(
+                "overload_retries and overload_backoff must not be negative (got "
+                f"{overload_retries!r} and {overload_backoff!r}); pass 0 to disable retries"
+            )
         if isinstance(target, str):
             # pluggy and the plugin modules load only when a URL needs resolving.
             from .plugins import resolve_transport
@@ -170,6 +182,8 @@ class CodexClient(TypedRequests):
         self.server_request_handlers = server_request_handlers or ServerRequestHandlers()
         self._client_info = dict(client_info or DEFAULT_CLIENT_INFO)
         self._experimental_api = experimental_api
+        self._overload_retries = overload_retries
+        self._overload_backoff = overload_backoff
         self._wire_log = wire_log
         self._opt_out = list(opt_out_notifications or ())
         self._server_request_handlers: dict[str, ServerRequestHandler] = {}
@@ -286,7 +300,11 @@ class CodexClient(TypedRequests):
             self._task_group = task_group
             tap = WireTap(secrets_of(self._transport_options)) if self._wire_log else None
             connection = Connection(
-                transport, on_server_request=self._handle_server_request, wire_tap=tap
+                transport,
+                on_server_request=self._handle_server_request,
+                wire_tap=tap,
+                overload_retries=self._overload_retries,
+                overload_backoff=self._overload_backoff,
             )
             self._connection = connection
             connection.add_listener(self._route)

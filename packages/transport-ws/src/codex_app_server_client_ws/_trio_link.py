@@ -26,6 +26,7 @@ class TrioLink:
 
     def __init__(self, connection: ClientConnection) -> None:
         self._connection = connection
+        _skip_idle_flushes(connection)
 
     async def recv(self) -> bytes:
         return await self._connection.recv(decode=False)
@@ -39,6 +40,24 @@ class TrioLink:
 
     async def abort(self) -> None:
         await trio.aclose_forcefully(self._connection.stream)
+
+
+def _skip_idle_flushes(connection: ClientConnection) -> None:
+    """Keep websockets' trio reader from queueing behind a send that cannot finish.
+
+    After every chunk it reads, websockets' trio connection flushes the protocol's outgoing
+    buffer under the send lock, even when there is nothing to write. A send stuck on a full
+    socket (a server that stopped reading) holds that lock, so the reader would stop too and
+    no answer or notification would arrive any more. Flush only when something is queued:
+    automatic replies (pong, close) still go out, in order, behind the stuck send.
+    """
+    flush = connection.send_data
+
+    async def send_data() -> None:
+        if connection.protocol.writes:
+            await flush()
+
+    connection.send_data = send_data  # type: ignore[method-assign]
 
 
 @asynccontextmanager
