@@ -1,6 +1,6 @@
 """Developer and CI tasks. Every session installs the locked workspace into its own venv.
 
-nox -s lint typecheck tests     # what CI runs (the README's test command)
+nox -s lint typecheck tests docs   # what CI runs (the README's test command)
 nox -s conformance              # the transport contract over every first-party transport
 nox -s e2e                      # only the tests that drive the real codex binary
 nox -s generate                 # regenerate the wire types from the pinned codex binary
@@ -11,7 +11,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
@@ -70,6 +70,22 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (mkdocs.yml) in strict mode: any warning fails it."""
+    _sync(session, "docs")
+    # NO_MKDOCS_2_WARNING silences mkdocs-material's notice about its own end of life, which
+    # says nothing about this site; real build warnings still fail the build (--strict).
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--clean",
+        *session.posargs,
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+@nox.session(python=PYTHON)
 def generate(session: nox.Session) -> None:
     """Regenerate codex_app_server_client.types from the pinned binary's JSON Schema."""
     _sync(session, "generate", "lint")
@@ -81,3 +97,12 @@ def bench(session: nox.Session) -> None:
     """The benchmark suite at full size: prints the table, writes benchmarks/results/latest.json."""
     _sync(session)
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """Minutes of turns with random faults against the fake server; fails on a lost event or
+    a leak. Default: 120 s over 4 clients; pass e.g. ``-- --duration 600 --seed 7``."""
+    _sync(session)
+    args = session.posargs or ["--duration", "120"]
+    session.run("python", "tests/robustness/soak.py", *args)

@@ -29,7 +29,10 @@ from codex_app_server_client.testing.codex_home import (
 )
 from codex_app_server_client.testing.fake_provider import (
     FakeResponsesProvider,
+    drop,
     http_error,
+    reasoning,
+    response_failed,
     stall,
     text,
     tool_call,
@@ -315,6 +318,71 @@ async def test_an_approved_tool_call_runs_the_command_and_returns_its_output_to_
     assert "function_call_output" not in first.input_types()
     assert second.input_types()[-2:] == ["function_call", "function_call_output"]
     assert "call-approve" in second.function_call_outputs()
+
+
+@pytest.mark.e2e
+async def test_a_response_failed_event_fails_the_turn_with_the_models_message(
+    codex_binary: str, tmp_path: Path, provider: FakeResponsesProvider
+) -> None:
+    provider.enqueue(response_failed("the model gave up"), text("Recovered"))
+    async with running_codex(codex_binary, tmp_path, provider) as codex:
+        await codex.handshake()
+        thread_id = await codex.start_thread()
+        await codex.start_turn(thread_id, "This one fails")
+        failed = await codex.notification("turn/completed", threadId=thread_id)
+        await codex.start_turn(thread_id, "This one works")
+        recovered = await codex.notification("turn/completed", threadId=thread_id)
+    assert failed["turn"]["status"] == "failed"
+    assert "the model gave up" in failed["turn"]["error"]["message"]
+    assert recovered["turn"]["status"] == "completed"
+    assert len(provider.requests) == 2
+
+
+@pytest.mark.e2e
+async def test_a_dropped_stream_fails_the_turn_and_the_thread_stays_usable(
+    codex_binary: str, tmp_path: Path, provider: FakeResponsesProvider
+) -> None:
+    provider.enqueue(drop(), text("Recovered"))
+    async with running_codex(codex_binary, tmp_path, provider) as codex:
+        await codex.handshake()
+        thread_id = await codex.start_thread()
+        await codex.start_turn(thread_id, "This one is cut off")
+        failed = await codex.notification("turn/completed", threadId=thread_id)
+        await codex.start_turn(thread_id, "This one works")
+        recovered = await codex.notification("turn/completed", threadId=thread_id)
+    assert failed["turn"]["status"] == "failed"
+    assert failed["turn"]["error"]["message"]
+    assert recovered["turn"]["status"] == "completed"
+    assert len(provider.requests) == 2  # no retry: the CODEX_HOME sets stream_max_retries = 0
+
+
+@pytest.mark.e2e
+async def test_a_reasoning_summary_streams_before_the_answer(
+    codex_binary: str, tmp_path: Path, provider: FakeResponsesProvider
+) -> None:
+    provider.enqueue(
+        reasoning("Thinking it over", deltas=["Thinking", " it over"], then=text("42"))
+    )
+    async with running_codex(codex_binary, tmp_path, provider) as codex:
+        await codex.handshake()
+        thread_id = await codex.start_thread()
+        await codex.start_turn(thread_id, "Think first")
+        completed = await codex.notification("turn/completed", threadId=thread_id)
+    assert completed["turn"]["status"] == "completed"
+    deltas = [
+        m["params"]["delta"]
+        for m in codex.received
+        if m.get("method") == "item/reasoning/summaryTextDelta"
+    ]
+    assert deltas == ["Thinking", " it over"]
+    items = [
+        m["params"]["item"]
+        for m in codex.received
+        if m.get("method") == "item/completed" and m["params"]["item"]["type"] != "userMessage"
+    ]
+    assert [item["type"] for item in items] == ["reasoning", "agentMessage"]
+    assert items[0]["summary"] == ["Thinking it over"]
+    assert items[1]["text"] == "42"
 
 
 # ---- the CODEX_HOME writer (no binary needed) ------------------------------------------------

@@ -1,0 +1,37 @@
+# tests/test_fake_transport.py
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import pytest
+from my_transport import _plugin
+
+from codex_app_server_client import CodexClient
+from codex_app_server_client.plugins import default_plugin_manager
+from codex_app_server_client.testing import memory_transport_pair
+from codex_app_server_client.testing.conformance import TransportConformance, TransportPeer
+from codex_app_server_client.transport import Transport
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_fake_url_reaches_the_plugin() -> None:
+    # Installed packages are found through their entry point; in a test, register directly.
+    manager = default_plugin_manager()
+    if manager.get_plugin("fake") is None:
+        manager.register(_plugin, name="fake")
+    async with CodexClient("fake://", greeting="Hi!") as client:
+        result = await client.chat_once("Hello?")
+    assert result.final_text == "Hi!"
+
+
+class TestMemoryTransportConformance(TransportConformance):
+    """The contract, checked on the transport object the plugin hands out."""
+
+    @asynccontextmanager
+    async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer]]:
+        client_end, server_end = memory_transport_pair()
+        try:
+            yield client_end, server_end
+        finally:
+            await client_end.aclose()
+            await server_end.aclose()
