@@ -1,5 +1,7 @@
 """The behaviour guarantees of ``CodexClient`` (DESIGN.md §2), against the fake app-server.
 
+Every test runs against both APIs: the async client and the blocking facade
+(``codex_app_server_client.sync``), through one driver (below), on asyncio and trio.
 Most tests run over three transports: the fake in-process over a memory pair (``memory``),
 the fake as a child process over stdio (``stdio``), and the fake as a websocket server process
 (``ws``). Tests that must look at what the server received use the in-process fake only; each
@@ -14,21 +16,24 @@ outcomes do not depend on timing.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sys
+import threading
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import anyio
+import anyio.to_thread
 import orjson
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from codex_app_server_client import CodexClient
-from codex_app_server_client.client import TurnStream
 from codex_app_server_client.errors import (
     CodexContinuationError,
     CodexTimeoutError,
@@ -39,6 +44,7 @@ from codex_app_server_client.errors import (
 from codex_app_server_client.models import (
     ApprovalDecision,
     ApprovalRequest,
+    CancelResult,
     ChatResult,
     CommandApprovalRequest,
     Continuation,
@@ -46,6 +52,8 @@ from codex_app_server_client.models import (
     Step,
 )
 from codex_app_server_client.protocol import Notification, ServerRequest
+from codex_app_server_client.sync import CodexClient as SyncCodexClient
+from codex_app_server_client.sync import TurnStream as SyncTurnStream
 from codex_app_server_client.testing import MemoryTransport, memory_transport_pair
 from codex_app_server_client.testing.codex_ws import run_ws_server_process
 from codex_app_server_client.testing.fake_server import (
@@ -68,6 +76,7 @@ from codex_app_server_client.testing.fake_server import (
     stall,
     turn_started,
 )
+from codex_app_server_client.transport import Transport
 from codex_app_server_client.types import TurnStartParams, UserInput
 from codex_app_server_client_stdio import StdioTransport
 
@@ -75,6 +84,10 @@ pytestmark = pytest.mark.anyio
 
 Kind = Literal["memory", "stdio", "ws"]
 KINDS: tuple[Kind, ...] = ("memory", "stdio", "ws")
+Api = Literal["async", "sync"]
+APIS: tuple[Api, ...] = ("async", "sync")
+R = TypeVar("R")
+T = TypeVar("T")
 FAKE_MODULE = "codex_app_server_client.testing.fake_server"
 
 WAIT = 15.0
@@ -85,18 +98,240 @@ INACTIVE = 0.3
 
 
 # ------------------------------------------------------------------------------------------
+# Two APIs behind one driver
+#
+# Each body is written once against ``Driver`` and runs against the async client and against
+# the blocking facade (``codex_app_server_client.sync``). The sync driver calls the facade from
+# worker threads (``anyio.to_thread``), so the test's own loop never blocks; the facade runs
+# its connection on a loop of its own (the test's backend: asyncio or trio). Callbacks written
+# for the test's loop (listeners, handlers) are carried back to it through a portal: a sync
+# handler then blocks its worker thread until the test answers, as a human would.
+
+
+class Steps(Protocol):
+    """What ``chat`` returns, for either API: async iteration and the ``result``."""
+
+    def __aiter__(self) -> AsyncIterator[Step]: ...
+
+    @property
+    def result(self) -> ChatResult: ...
+
+
+class Driver(Protocol):
+    """The client calls the bodies make; implemented over each API."""
+
+    api: Api
+
+    @property
+    def target(self) -> CodexClient:
+        """The async client (itself, or the one inside the facade), to look at its tables."""
+        ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def set_request_timeout(self, seconds: float) -> None: ...
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any: ...
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None: ...
+
+    def chat(self, text: str | None = None, **kwargs: Any) -> Steps: ...
+
+    async def chat_once(self, text: str | None = None, **kwargs: Any) -> ChatResult: ...
+
+    async def cancel(self, continuation: Continuation) -> CancelResult: ...
+
+    def on_notification(self, listener: Callable[[Notification], None]) -> None: ...
+
+    def set_server_request_handler(
+        self, method: str, handler: Callable[[ServerRequest], Awaitable[Any]]
+    ) -> None: ...
+
+    async def on_loop(self, check: Callable[[CodexClient], None]) -> None:
+        """Run ``check(target)`` on the client's own loop (its tables are safe to read there)."""
+        ...
+
+
+class AsyncDriver:
+    """The async client, called directly."""
+
+    api: Api = "async"
+
+    def __init__(self, client: CodexClient) -> None:
+        self.client = client
+
+    @property
+    def target(self) -> CodexClient:
+        return self.client
+
+    @property
+    def closed(self) -> bool:
+        return self.client.closed
+
+    def set_request_timeout(self, seconds: float) -> None:
+        self.client.request_timeout = seconds
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        return await self.client.request(method, params, timeout=timeout)
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
+        await self.client.notify(method, params)
+
+    def chat(self, text: str | None = None, **kwargs: Any) -> Steps:
+        return self.client.chat(text, **kwargs)
+
+    async def chat_once(self, text: str | None = None, **kwargs: Any) -> ChatResult:
+        return await self.client.chat_once(text, **kwargs)
+
+    async def cancel(self, continuation: Continuation) -> CancelResult:
+        return await self.client.cancel(continuation)
+
+    def on_notification(self, listener: Callable[[Notification], None]) -> None:
+        self.client.on_notification(listener)
+
+    def set_server_request_handler(
+        self, method: str, handler: Callable[[ServerRequest], Awaitable[Any]]
+    ) -> None:
+        self.client.set_server_request_handler(method, handler)
+
+    async def on_loop(self, check: Callable[[CodexClient], None]) -> None:
+        check(self.client)
+
+
+async def in_thread(call: Callable[[], R]) -> R:
+    """Run a blocking call in a worker thread; a hang fails the test's deadline, not the run."""
+    return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+
+
+class SyncSteps:
+    """The facade's blocking ``TurnStream``, iterated from worker threads."""
+
+    def __init__(self, stream: SyncTurnStream) -> None:
+        self.stream = stream
+
+    def __aiter__(self) -> SyncSteps:
+        return self
+
+    async def __anext__(self) -> Step:
+        step = await in_thread(lambda: next(self.stream, None))
+        if step is None:
+            raise StopAsyncIteration
+        return step
+
+    @property
+    def result(self) -> ChatResult:
+        return self.stream.result
+
+    def __del__(self) -> None:
+        # A body that breaks out of its loop drops this object on the test's own loop thread,
+        # where a trio loop forbids blocking calls; a user's loop runs in a plain thread. So
+        # the stream is let go in a plain thread, as a user's `break` would (the facade's own
+        # finalizer after a `break` in a plain thread is tested in tests/sync).
+        stream = self.stream
+        worker = threading.Thread(target=stream.close)
+        worker.start()
+        worker.join()
+
+
+Listened = tuple[Callable[[Notification], None], Notification]
+
+
+class SyncDriver:
+    """The blocking facade, called from worker threads; callbacks come back through ``bridge``."""
+
+    api: Api = "sync"
+
+    def __init__(self, client: SyncCodexClient, bridge: BlockingPortal) -> None:
+        self.client = client
+        self.bridge = bridge
+        # Listeners run on the facade's loop thread, which must not block and (under trio)
+        # may not call into another trio loop: notes go through a queue to one thread that
+        # hands them to the test's loop in order.
+        self.notes: queue.SimpleQueue[Listened | None] = queue.SimpleQueue()
+        self.dispatcher = threading.Thread(target=self.dispatch, name="test listener dispatch")
+        self.dispatcher.start()
+
+    def dispatch(self) -> None:
+        while (entry := self.notes.get()) is not None:
+            listener, note = entry
+            self.bridge.call(listener, note)
+
+    async def stop_dispatch(self) -> None:
+        self.notes.put(None)
+        await in_thread(self.dispatcher.join)
+
+    @property
+    def target(self) -> CodexClient:
+        return self.client._target  # pyright: ignore[reportPrivateUsage]
+
+    @property
+    def closed(self) -> bool:
+        return self.client.closed
+
+    def set_request_timeout(self, seconds: float) -> None:
+        self.client.request_timeout = seconds
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        return await in_thread(lambda: self.client.request(method, params, timeout=timeout))
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
+        await in_thread(lambda: self.client.notify(method, params))
+
+    def chat(self, text: str | None = None, **kwargs: Any) -> Steps:
+        return SyncSteps(self.client.chat(text, **kwargs))
+
+    async def chat_once(self, text: str | None = None, **kwargs: Any) -> ChatResult:
+        return await in_thread(lambda: self.client.chat_once(text, **kwargs))
+
+    async def cancel(self, continuation: Continuation) -> CancelResult:
+        return await in_thread(lambda: self.client.cancel(continuation))
+
+    def on_notification(self, listener: Callable[[Notification], None]) -> None:
+        notes = self.notes
+        self.client.on_notification(lambda note: notes.put((listener, note)))
+
+    def set_server_request_handler(
+        self, method: str, handler: Callable[[ServerRequest], Awaitable[Any]]
+    ) -> None:
+        self.client.set_server_request_handler(method, self.blocking(handler))
+
+    def blocking(self, handler: Callable[[T], Awaitable[R]]) -> Callable[[T], R]:
+        """A plain function that runs ``handler`` on the test's loop and waits for it."""
+        bridge = self.bridge
+
+        def call(request: T) -> R:
+            return bridge.call(handler, request)
+
+        return call
+
+    async def on_loop(self, check: Callable[[CodexClient], None]) -> None:
+        target = self.target
+        portal = self.client.portal
+        await in_thread(lambda: portal.call(check, target))
+
+
+# ------------------------------------------------------------------------------------------
 # The fake app-server over three transports
 
 
 @dataclass
 class Control:
-    """Test-side handle on the fake behind a client, whatever the transport."""
+    """Test-side handle on the fake behind a client, whatever the transport and API."""
 
     kind: Kind
-    client: CodexClient
+    client: Driver
     server: FakeAppServer | None = None
     """The in-process fake (``memory`` only): ``received``, ``decisions``, ``replies``."""
     server_end: MemoryTransport | None = None
+    portal: BlockingPortal | None = None
+    """The loop the in-process fake runs on when it is not the test's (the sync API's)."""
     pid: int | None = None
     """The fake's process id (``stdio`` and ``ws``)."""
 
@@ -105,27 +340,89 @@ class Control:
         assert self.server is not None, "this check needs the in-process fake"
         return self.server
 
+    async def on_fake_loop(self, call: Callable[[], Awaitable[R]]) -> R:
+        """Run ``call()`` where the in-process fake runs."""
+        portal = self.portal
+        if portal is None:
+            return await call()
+        return await in_thread(lambda: portal.call(call))
+
     async def release(self) -> None:
         """Let every stalled turn go on (or the next stall pass at once)."""
-        if self.server is not None:
-            self.server.release()
+        server = self.server
+        if server is not None:
+
+            async def release() -> None:
+                server.release()
+
+            await self.on_fake_loop(release)
         else:
             await self.client.notify(RELEASE_NOTIFICATION)
 
     async def ignore_next(self, count: int = 1) -> None:
         """Make the fake never answer the next ``count`` requests."""
-        if self.server is not None:
-            self.server.ignore_next(count)
+        server = self.server
+        if server is not None:
+
+            async def ignore() -> None:
+                server.ignore_next(count)
+
+            await self.on_fake_loop(ignore)
         else:
             await self.client.notify(IGNORE_NEXT_NOTIFICATION, {"count": count})
 
     async def kill(self) -> None:
         """End the server abruptly: SIGKILL for a process, closing its end in memory."""
-        if self.server_end is not None:
-            await self.server_end.aclose()
+        server_end = self.server_end
+        if server_end is not None:
+            await self.on_fake_loop(server_end.aclose)
         else:
             assert self.pid is not None
             os.kill(self.pid, signal.SIGKILL)
+
+    async def wait_turns_completed(self, count: int = 1) -> None:
+        """Wait until the in-process fake has completed ``count`` turns."""
+        fake = self.fake
+        await self.on_fake_loop(lambda: fake.wait_turns_completed(count))
+
+
+@asynccontextmanager
+async def open_driver(
+    api: Api,
+    backend: str,
+    transport: Transport | str,
+    **client_kwargs: Any,
+) -> AsyncGenerator[Driver]:
+    """A client of ``api`` on ``transport``; for the sync API, on its own ``backend`` loop."""
+    if api == "async":
+        async with CodexClient(transport, **client_kwargs) as client:
+            yield AsyncDriver(client)
+        return
+    portal: BlockingPortal | None = client_kwargs.pop("portal", None)
+    async with BlockingPortal() as bridge:
+        for name in ("approval_handler",):
+            if name in client_kwargs:
+                handler = client_kwargs[name]
+
+                def call(request: Any, handler: Any = handler) -> Any:
+                    return bridge.call(handler, request)
+
+                client_kwargs[name] = call
+        client = SyncCodexClient(
+            transport,
+            backend="trio" if backend == "trio" else "asyncio",
+            portal=portal,
+            **client_kwargs,
+        )
+        await in_thread(client.open)
+        driver = SyncDriver(client, bridge)
+        try:
+            yield driver
+        finally:
+            await in_thread(client.close)
+            await driver.stop_dispatch()
+            # Handlers still blocked in a worker thread (abandoned by the client) end here.
+            await bridge.stop(cancel_remaining=True)
 
 
 @asynccontextmanager
@@ -134,19 +431,43 @@ async def open_fake(
     scripts: Sequence[Sequence[Action]] = (),
     *,
     workdir: Path,
+    api: Api = "async",
+    backend: str = "asyncio",
     server: FakeAppServer | None = None,
     **client_kwargs: Any,
-) -> AsyncGenerator[tuple[CodexClient, Control]]:
+) -> AsyncGenerator[tuple[Driver, Control]]:
     """A client connected to a fake app-server that plays ``scripts``, one per turn, in order."""
     with anyio.fail_after(WAIT):
         if kind == "memory":
             fake = server if server is not None else FakeAppServer()
             fake.script_turns(scripts)
             client_end, server_end = memory_transport_pair()
+            if api == "sync":
+                # Both ends of a memory pair must live on one loop: the fake serves on the
+                # facade's loop, which the test starts and hands to the facade.
+                # (Entered and left in worker threads: a trio loop forbids blocking calls.)
+                portal_cm = start_blocking_portal(backend)
+                portal = await in_thread(portal_cm.__enter__)
+                try:
+                    served = await in_thread(lambda: portal.start_task_soon(fake.serve, server_end))
+                    try:
+                        async with open_driver(
+                            api, backend, client_end, portal=portal, **client_kwargs
+                        ) as client:
+                            control = Control(
+                                kind, client, server=fake, server_end=server_end, portal=portal
+                            )
+                            yield client, control
+                    finally:
+                        await in_thread(lambda: portal.call(server_end.aclose))
+                        await in_thread(served.result)
+                finally:
+                    await in_thread(lambda: portal_cm.__exit__(None, None, None))
+                return
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(fake.serve, server_end)
-                    async with CodexClient(client_end, **client_kwargs) as client:
+                    async with open_driver(api, backend, client_end, **client_kwargs) as client:
                         yield client, Control(kind, client, server=fake, server_end=server_end)
             finally:
                 await server_end.aclose()
@@ -156,16 +477,16 @@ async def open_fake(
         script_file.write_bytes(orjson.dumps([[a.to_dict() for a in s] for s in scripts]))
         argv = [sys.executable, "-m", FAKE_MODULE, "--script", str(script_file), "--listen"]
         if kind == "stdio":
-            async with CodexClient(
-                "stdio://", command=[*argv, "stdio://"], **client_kwargs
+            async with open_driver(
+                api, backend, "stdio://", command=[*argv, "stdio://"], **client_kwargs
             ) as client:
-                transport = client.transport
+                transport = client.target.transport
                 assert isinstance(transport, StdioTransport)
                 yield client, Control(kind, client, pid=transport.pid)
             return
         async with (
             run_ws_server_process([*argv, "ws://127.0.0.1:0"], ready_timeout=WAIT) as process,
-            CodexClient(process.url, **client_kwargs) as client,
+            open_driver(api, backend, process.url, **client_kwargs) as client,
         ):
             yield client, Control(kind, client, pid=process.pid)
 
@@ -173,30 +494,42 @@ async def open_fake(
 class OpenFake(Protocol):
     def __call__(
         self, scripts: Sequence[Sequence[Action]] = (), **client_kwargs: Any
-    ) -> AbstractAsyncContextManager[tuple[CodexClient, Control]]: ...
+    ) -> AbstractAsyncContextManager[tuple[Driver, Control]]: ...
+
+
+@pytest.fixture(params=APIS)
+def api(request: pytest.FixtureRequest) -> Api:
+    """The async client, or the blocking facade over it: every body runs against both."""
+    return cast("Api", request.param)
 
 
 @pytest.fixture(params=KINDS)
-def fake_client(request: pytest.FixtureRequest, tmp_path: Path) -> OpenFake:
-    """Open a client on the fake, over each of the three transports in turn."""
+def fake_client(
+    request: pytest.FixtureRequest, tmp_path: Path, api: Api, anyio_backend: str
+) -> OpenFake:
+    """Open a client on the fake, over each of the three transports in turn, with each API."""
     kind: Kind = request.param
 
     def open_client(
         scripts: Sequence[Sequence[Action]] = (), **client_kwargs: Any
-    ) -> AbstractAsyncContextManager[tuple[CodexClient, Control]]:
-        return open_fake(kind, scripts, workdir=tmp_path, **client_kwargs)
+    ) -> AbstractAsyncContextManager[tuple[Driver, Control]]:
+        return open_fake(
+            kind, scripts, workdir=tmp_path, api=api, backend=anyio_backend, **client_kwargs
+        )
 
     return open_client
 
 
 @pytest.fixture
-def memory_client(tmp_path: Path) -> OpenFake:
+def memory_client(tmp_path: Path, api: Api, anyio_backend: str) -> OpenFake:
     """Open a client on the in-process fake only (for tests that inspect what it received)."""
 
     def open_client(
         scripts: Sequence[Sequence[Action]] = (), **client_kwargs: Any
-    ) -> AbstractAsyncContextManager[tuple[CodexClient, Control]]:
-        return open_fake("memory", scripts, workdir=tmp_path, **client_kwargs)
+    ) -> AbstractAsyncContextManager[tuple[Driver, Control]]:
+        return open_fake(
+            "memory", scripts, workdir=tmp_path, api=api, backend=anyio_backend, **client_kwargs
+        )
 
     return open_client
 
@@ -205,7 +538,7 @@ def memory_client(tmp_path: Path) -> OpenFake:
 # Small helpers
 
 
-def when(client: CodexClient, predicate: Callable[[Notification], bool]) -> anyio.Event:
+def when(client: Driver, predicate: Callable[[Notification], bool]) -> anyio.Event:
     """An event set by the first notification that matches ``predicate``."""
     event = anyio.Event()
 
@@ -248,7 +581,7 @@ def texts(steps: Sequence[Step]) -> list[str | None]:
     return [s.text for s in steps]
 
 
-async def collect_into(seen: list[Step], stream: TurnStream) -> None:
+async def collect_into(seen: list[Step], stream: Steps) -> None:
     """Iterate ``stream``, keeping each step in ``seen`` (also when iteration then raises)."""
     async for step in stream:
         seen.append(step)
@@ -264,6 +597,11 @@ def assert_tables_empty(client: CodexClient) -> None:
     assert client._waiting == set()  # pyright: ignore[reportPrivateUsage]
     assert connection.pending_requests == 0
     assert connection.handling_server_requests == 0
+
+
+async def tables_empty(client: Driver) -> None:
+    """``assert_tables_empty`` on the client's own loop (the facade's runs in another thread)."""
+    await client.on_loop(assert_tables_empty)
 
 
 def user_input(text: str) -> list[UserInput]:
@@ -286,7 +624,7 @@ async def test_chat_yields_the_completed_items_of_the_turn_in_order_and_never_a_
         stream = client.chat("what is here?")
         steps = [step async for step in stream]
         assert stream.result.final_text == "all streamed in pieces"
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert [s.item_type for s in steps] == [
         "userMessage",
         "reasoning",
@@ -368,7 +706,7 @@ async def test_a_request_the_server_ignores_times_out_and_the_client_stays_usabl
         assert listed["data"] == []
         result = await client.chat_once("still there?")
         assert result.final_text == DEFAULT_AGENT_TEXT
-        assert_tables_empty(client)
+        await tables_empty(client)
 
 
 async def test_a_per_call_timeout_overrides_the_clients_request_timeout(
@@ -377,7 +715,7 @@ async def test_a_per_call_timeout_overrides_the_clients_request_timeout(
     # turn/start is answered only once the stall before its response is released.
     script = [before_response(turn_started(), stall())]
     async with fake_client([script]) as (client, control), anyio.create_task_group() as tg:
-        client.request_timeout = 0.2
+        client.set_request_timeout(0.2)
         thread_id = (await client.request("thread/start", {}))["thread"]["id"]
         started = when(client, lambda n: n.method == "turn/started")
         answers: list[Any] = []
@@ -422,10 +760,10 @@ async def test_a_stalled_turn_raises_inactive_and_its_continuation_gets_the_fina
         assert continuation.cursor == 0  # chat_once handed out no step
         assert error.idle_seconds >= INACTIVE / 2
         assert isinstance(error, CodexTimeoutError)
-        assert continuation.turn_id in client._router.tracked_turns  # pyright: ignore[reportPrivateUsage]
+        assert continuation.turn_id in client.target._router.tracked_turns  # pyright: ignore[reportPrivateUsage]
         await control.release()
         result = await client.chat_once(continuation=continuation)
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert result.final_text == "done at last"
     assert result.status == "completed"
     assert (result.thread_id, result.turn_id) == (continuation.thread_id, continuation.turn_id)
@@ -446,7 +784,7 @@ async def test_chat_resumed_with_a_continuation_yields_only_the_steps_after_its_
         await control.release()
         stream = client.chat(continuation=continuation)
         rest = [step async for step in stream]
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert texts(rest) == ["after the pause"]
     assert stream.result.final_text == "after the pause"
     assert texts(stream.result.steps) == ["go", "before the pause", "after the pause"]
@@ -538,7 +876,7 @@ async def test_an_unknown_or_spent_continuation_raises_continuation_error(
             await client.chat_once(continuation=continuation)
         with pytest.raises(CodexContinuationError):
             await client.cancel(continuation)
-        assert_tables_empty(client)
+        await tables_empty(client)
 
 
 # ------------------------------------------------------------------------------------------
@@ -557,9 +895,9 @@ async def test_cancel_interrupts_a_stalled_turn_returns_its_unread_steps_and_fre
         assert texts(seen) == ["think aloud"]
         assert continuation.cursor == 1
         cancelled = await client.cancel(continuation)
-        assert_tables_empty(client)
+        await tables_empty(client)
         again = await client.chat_once("next question", thread_id=cancelled.thread_id)
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert cancelled.status == "interrupted"
     assert cancelled.interrupted is True
     assert (cancelled.thread_id, cancelled.turn_id) == (
@@ -585,7 +923,7 @@ async def test_cancel_of_a_chat_once_continuation_returns_every_step_of_the_turn
         with pytest.raises(CodexTurnInactiveError) as info:
             await client.chat_once("begin")
         cancelled = await client.cancel(info.value.continuation)
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert cancelled.status == "interrupted"
     assert cancelled.interrupted is True
     assert texts(cancelled.steps) == ["begin", "said before the stall"]
@@ -602,7 +940,7 @@ async def test_cancel_of_a_turn_that_already_ended_returns_its_status_not_interr
         await control.release()
         await ended.wait()
         cancelled = await client.cancel(info.value.continuation)
-        assert_tables_empty(client)
+        await tables_empty(client)
         with pytest.raises(CodexContinuationError):
             await client.cancel(info.value.continuation)
     assert cancelled.status == "completed"
@@ -626,10 +964,10 @@ async def test_a_failed_turn_raises_turn_failed_with_the_servers_message_and_err
     async with fake_client(scripts) as (client, _control):
         with pytest.raises(CodexTurnFailedError) as first:
             await client.chat_once("one")
-        assert_tables_empty(client)
+        await tables_empty(client)
         with pytest.raises(CodexTurnFailedError) as second:
             await client.chat_once("two", thread_id=first.value.thread_id)
-        assert_tables_empty(client)
+        await tables_empty(client)
         recovered = await client.chat_once("three", thread_id=first.value.thread_id)
     assert str(first.value) == "upstream said no"
     assert first.value.message == "upstream said no"
@@ -709,7 +1047,7 @@ async def test_an_approval_handler_gets_a_typed_command_request_and_accept_runs_
     ]
     async with fake_client([script], approval_handler=approve) as (client, control):
         result = await client.chat_once("make a file")
-        assert_tables_empty(client)
+        await tables_empty(client)
     [request] = requests
     assert isinstance(request, CommandApprovalRequest)
     assert (request.thread_id, request.turn_id, request.item_id) == (
@@ -760,7 +1098,7 @@ async def test_decline_as_value_or_wire_string_and_a_raising_handler_all_decline
     scripts = [[command_approval(f"step {n}"), agent_message(f"after {n}")] for n in range(3)]
     async with memory_client(scripts, approval_handler=handler) as (client, control):
         results = [await client.chat_once(f"turn {n}") for n in range(3)]
-        assert_tables_empty(client)
+        await tables_empty(client)
     for result in results:
         assert result.status == "completed"
         assert step_of(result, "commandExecution").item["status"] == "declined"
@@ -805,7 +1143,7 @@ async def test_an_approval_answered_cancel_ends_the_turn_interrupted(
     script = [command_approval("deploy"), agent_message("never said")]
     async with memory_client([script], approval_handler=handler) as (client, _control):
         result = await client.chat_once("ship it")
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert result.status == "interrupted"
     assert result.final_text is None
     assert [s.item_type for s in result.steps] == ["userMessage", "commandExecution"]
@@ -851,43 +1189,46 @@ async def test_server_request_resolved_retires_a_pending_approval_handler(
 ) -> None:
     asked: list[ApprovalRequest] = []
     asked_event = anyio.Event()
+    late = anyio.Event()
     retired = anyio.Event()
 
-    async def never_answers(request: ApprovalRequest) -> ApprovalDecision:
+    async def answers_too_late(request: ApprovalRequest) -> ApprovalDecision:
         asked.append(request)
         asked_event.set()
         try:
-            await anyio.sleep_forever()
+            await late.wait()  # set only once the server has retired the request
         finally:
             retired.set()
-        return ApprovalDecision.ACCEPT  # pragma: no cover - never reached
+        return ApprovalDecision.ACCEPT
 
     script = [command_approval("rm important"), agent_message("never said")]
-    async with (
-        memory_client([script], approval_handler=never_answers) as (client, control),
-        anyio.create_task_group() as tg,
-    ):
+    async with memory_client([script], approval_handler=answers_too_late) as (client, control):
         results: list[ChatResult] = []
+        async with anyio.create_task_group() as tg:
 
-        async def run() -> None:
-            results.append(await client.chat_once("try it"))
+            async def run() -> None:
+                results.append(await client.chat_once("try it"))
 
-        resolved = when(client, lambda n: n.method == "serverRequest/resolved")
-        tg.start_soon(run)
-        await asked_event.wait()
-        # Interrupting the turn makes the server send serverRequest/resolved for the request.
-        request = asked[0]
-        await client.request(
-            "turn/interrupt", {"threadId": request.thread_id, "turnId": request.turn_id}
-        )
+            resolved = when(client, lambda n: n.method == "serverRequest/resolved")
+            tg.start_soon(run)
+            await asked_event.wait()
+            # Interrupting the turn makes the server send serverRequest/resolved for it.
+            request = asked[0]
+            await client.request(
+                "turn/interrupt", {"threadId": request.thread_id, "turnId": request.turn_id}
+            )
+            await control.wait_turns_completed()
+        # The turn has ended and the client waits on the handler no more: an async handler
+        # was cancelled, a plain one (the sync API's, in a worker thread) was abandoned.
+        await tables_empty(client)
+        late.set()  # an abandoned handler answers now; nothing may reach the server
         await retired.wait()
-        await control.fake.wait_turns_completed()
-    [result] = results
-    assert result.status == "interrupted"
-    assert resolved.is_set()
-    assert control.fake.replies == []  # the retired handler sent no answer
-    assert control.fake.decisions == []
-    assert_tables_empty(client)
+        await client.request("thread/list", {})
+        await resolved.wait()  # (listeners of the sync API run a little behind)
+        [result] = results
+        assert result.status == "interrupted"
+        assert control.fake.replies == []  # the retired handler sent no answer
+        assert control.fake.decisions == []
 
 
 async def test_other_server_requests_get_an_error_without_handler_and_its_result_with_one(
@@ -908,7 +1249,7 @@ async def test_other_server_requests_get_an_error_without_handler_and_its_result
         unanswered = await client.chat_once("ask me")
         client.set_server_request_handler("item/tool/requestUserInput", answer)
         answered = await client.chat_once("ask me again", thread_id=unanswered.thread_id)
-        assert_tables_empty(client)
+        await tables_empty(client)
     first, second = control.fake.replies
     assert first.has_result is False
     assert first.error["code"] == -32601
@@ -930,7 +1271,7 @@ async def test_events_sent_before_the_turn_start_answer_are_kept_for_their_turn(
     script = [before_response(turn_started(), agent_message("early bird"))]
     async with fake_client([script]) as (client, _control):
         result = await client.chat_once("hurry")
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert result.status == "completed"
     assert result.final_text == "early bird"
     assert texts(result.steps) == ["early bird", "hurry"]
@@ -983,7 +1324,7 @@ async def test_events_of_no_tracked_turn_reach_listeners_and_are_not_kept(
         thread_id = (await client.request("thread/start", {}))["thread"]["id"]
         await client.request("turn/start", {"threadId": thread_id, "input": user_input("raw")})
         await ended.wait()
-        assert_tables_empty(client)
+        await tables_empty(client)
     completed = [n.params["item"] for n in seen if n.method == "item/completed"]
     assert [(i["type"], i.get("text")) for i in completed] == [
         ("userMessage", None),
@@ -997,11 +1338,11 @@ async def test_a_turn_abandoned_by_break_is_forgotten(fake_client: OpenFake) -> 
         async for step in client.chat("start"):
             assert step.text == "start"
             break
-        assert_tables_empty(client)
+        await tables_empty(client)
         ended = when(client, is_turn_completed)
         await control.release()
         await ended.wait()  # the abandoned turn's later events are dropped, not re-tracked
-        assert_tables_empty(client)
+        await tables_empty(client)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1019,9 +1360,9 @@ async def test_a_thousand_turns_leave_no_state_behind(memory_client: OpenFake) -
                 async for step in client.chat(f"turn {n}"):
                     assert step.text == f"turn {n}"
                     break
-        await control.fake.wait_turns_completed(turns)
+        await control.wait_turns_completed(turns)
         await client.request("thread/loaded/list", {})  # every earlier event has been read
-        assert_tables_empty(client)
+        await tables_empty(client)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1098,7 +1439,7 @@ async def test_losing_the_server_mid_turn_fails_the_waiting_chat_once(
             with anyio.fail_after(1):
                 await failed.wait()
         assert client.closed
-        assert_tables_empty(client)
+        await tables_empty(client)
     assert len(failures) == 1
 
 
@@ -1161,6 +1502,9 @@ async def test_an_unknown_turn_option_is_a_type_error_before_sending(
     memory_client: OpenFake,
 ) -> None:
     async with memory_client() as (client, control):
+        # An answer means the fake has read everything sent before (it may run on another
+        # thread's loop, where `initialized` could still be on its way).
+        await client.request("thread/loaded/list", {})
         received = len(control.fake.received)
         with pytest.raises(TypeError, match="approvalPolicy"):
             client.chat("hi", approvalPolicy="never")
@@ -1170,13 +1514,15 @@ async def test_an_unknown_turn_option_is_a_type_error_before_sending(
 
 
 async def test_a_thread_not_loaded_on_this_connection_is_resumed_before_turn_start(
-    tmp_path: Path,
+    tmp_path: Path, api: Api, anyio_backend: str
 ) -> None:
     server = FakeAppServer()
-    async with open_fake("memory", workdir=tmp_path, server=server) as (first, _control):
+    options: dict[str, Any] = {"workdir": tmp_path, "server": server, "api": api}
+    options["backend"] = anyio_backend
+    async with open_fake("memory", **options) as (first, _control):
         thread_id = (await first.chat_once("on the first connection")).thread_id
     mark = len(server.received)
-    async with open_fake("memory", workdir=tmp_path, server=server) as (second, _control):
+    async with open_fake("memory", **options) as (second, _control):
         result = await second.chat_once("on the second connection", thread_id=thread_id)
         again = await second.chat_once("once more", thread_id=thread_id)
     later = [
