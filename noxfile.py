@@ -64,8 +64,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """pyright in strict mode over the packages and the tests."""
-    _sync(session, "lint")
+    """pyright in strict mode over the packages, tests, benchmarks, examples and docs hooks."""
+    _sync(session, "lint", "docs")  # docs: the griffe extension under docs/_griffe
     session.run("pyright")
 
 

@@ -83,8 +83,9 @@ class TurnRouterMachine(RuleBasedStateMachine):
         """Send a notification, and note the wake-up it owes the turn's waiter."""
         self.router.route(Notification(method, params))
         if turn is not None and self._tracked(turn) and turn.waker_set:
+            # The router owed this waiter one call (counted by the waker itself); a second
+            # call, or none, leaves waker_calls off zero and fails the invariant.
             turn.waker_set = False
-            turn.waker_calls += 1
 
     def _fold(self, turn: _Turn, step: tuple[str, bool, str | None]) -> None:
         # A turn's events count once it is tracked, or while its start is answered later.
