@@ -23,6 +23,7 @@ from codex_app_server_client.testing.fake_server import (
     command_approval,
     complete,
     disconnect,
+    exit_process,
     fail,
     file_change_approval,
     garbage,
@@ -806,6 +807,53 @@ async def test_garbage_is_sent_raw_and_disconnect_ends_serve() -> None:
         await client_end.aclose()
 
 
+@pytest.mark.anyio
+async def test_exit_process_in_process_closes_the_connection_like_disconnect() -> None:
+    # In-process there is no process of the fake's own to end: the connection closes instead.
+    server = quiet()
+    server.script_turn(agent_message("last"), exit_process(3, "fatal: boom"))
+    assert server.process_exit is None
+    client_end, server_end = memory_transport_pair()
+    client = RawClient(client_end)
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, server_end)
+            await client.initialize()
+            await client.start_turn(await client.start_thread())
+            received: list[bytes] = []
+            ended = False
+            while not ended:
+                try:
+                    received.append(await client_end.receive())
+                except anyio.EndOfStream:
+                    ended = True
+            assert any(b'"last"' in message for message in received)
+            assert not any(b"turn/completed" in message for message in received)
+        await client_end.aclose()
+
+
+@pytest.mark.anyio
+async def test_exit_process_calls_the_process_exit_hook_with_the_code() -> None:
+    server = quiet()
+    codes: list[int] = []
+
+    def record_exit(code: int) -> None:
+        codes.append(code)  # a real hook never returns; this one lets the turn finish
+
+    server.process_exit = record_exit
+    server.script_turn(exit_process(5))
+    client_end, server_end = memory_transport_pair()
+    client = RawClient(client_end)
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, server_end)
+            await client.initialize()
+            await client.start_turn(await client.start_thread())
+            await client.until_turn_completed()
+            await client_end.aclose()
+    assert codes == [5]
+
+
 # --------------------------------------------------------------------------------------------
 # Scripts as data
 
@@ -825,6 +873,7 @@ def test_every_action_round_trips_through_a_json_dict() -> None:
         retry_error("again"),
         before_response(notify("warning", {}), turn_started()),
         disconnect(),
+        exit_process(3, "fatal: boom"),
         garbage(b"\xff\x00{"),
         complete("interrupted"),
     ]

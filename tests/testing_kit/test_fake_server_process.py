@@ -14,7 +14,12 @@ import pytest
 from anyio.abc import ByteReceiveStream, Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from codex_app_server_client.testing.fake_server import agent_message, command_approval
+from codex_app_server_client.testing.fake_server import (
+    agent_message,
+    command_approval,
+    exit_process,
+    garbage,
+)
 
 WAIT = 20.0
 MODULE = "codex_app_server_client.testing.fake_server"
@@ -165,3 +170,95 @@ async def test_ws_mode_prints_its_port_and_serves_each_connection_as_its_own_ses
                 assert "thread" in got[-1]["result"]
             process.send_signal(signal.SIGTERM)
             assert await process.wait() == 0
+
+
+async def start_a_turn(process: Process, lines: BufferedByteReceiveStream) -> None:
+    """Handshake, a thread and a turn on a fake run with ``--quiet-initialize``."""
+    assert process.stdin is not None
+    handshake: list[dict[str, Any]] = [
+        {"id": 1, "method": "initialize", "params": {"clientInfo": {"name": "p", "version": "1"}}},
+        {"method": "initialized"},
+        {"id": 2, "method": "thread/start", "params": {}},
+    ]
+    for message in handshake:
+        await process.stdin.send(orjson.dumps(message) + b"\n")
+    thread = (await read_until(lines, response_id=2))[-1]["result"]["thread"]
+    turn = {"threadId": thread["id"], "input": [{"type": "text", "text": "x"}]}
+    await process.stdin.send(
+        orjson.dumps({"id": 3, "method": "turn/start", "params": turn}) + b"\n"
+    )
+
+
+@pytest.mark.anyio
+async def test_exit_process_ends_the_fake_process_mid_turn_with_its_code_and_stderr(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "turns.json"
+    script.write_bytes(
+        orjson.dumps([[agent_message("bye").to_dict(), exit_process(3, "fatal: boom").to_dict()]])
+    )
+    command = [sys.executable, "-m", MODULE, "--listen", "stdio://", "--script", str(script)]
+    stderr: list[bytes] = []
+    with anyio.fail_after(WAIT):
+        async with await anyio.open_process(command) as process, anyio.create_task_group() as tg:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            tg.start_soon(drain, process.stderr, stderr)
+            lines = BufferedByteReceiveStream(process.stdout)
+            await start_a_turn(process, lines)
+            got = await read_until(lines, method="item/completed")
+            while got[-1]["params"]["item"].get("text") != "bye":
+                got = await read_until(lines, method="item/completed")
+            # The process ends before anything else: stdout closes with no turn/completed.
+            with pytest.raises(anyio.IncompleteRead):
+                await lines.receive_until(b"\n", 1 << 24)
+            assert await process.wait() == 3
+    assert b"fatal: boom\n" in b"".join(stderr)
+
+
+def invalid_utf8_over_ws(port: int) -> bytes:
+    """Runs in a worker thread: one turn whose garbage frame is returned undecoded."""
+    from websockets.sync.client import connect
+
+    with connect(f"ws://127.0.0.1:{port}", open_timeout=10) as ws:
+        ws.send(
+            json.dumps(
+                {
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {"clientInfo": {"name": "w", "version": "1"}},
+                }
+            )
+        )
+        ws.recv(timeout=10)
+        ws.send(json.dumps({"method": "initialized"}))
+        ws.send(json.dumps({"id": 2, "method": "thread/start", "params": {}}))
+        thread_id = ""
+        while not thread_id:
+            message = json.loads(ws.recv(timeout=10))
+            if message.get("id") == 2:
+                thread_id = message["result"]["thread"]["id"]
+        turn = {"threadId": thread_id, "input": [{"type": "text", "text": "x"}]}
+        ws.send(json.dumps({"id": 3, "method": "turn/start", "params": turn}))
+        while True:
+            frame = ws.recv(timeout=10, decode=False)
+            if frame.startswith(b"{bad"):
+                return frame
+
+
+@pytest.mark.anyio
+async def test_ws_mode_sends_garbage_bytes_undecoded_even_when_not_utf8(tmp_path: Path) -> None:
+    script = tmp_path / "turns.json"
+    script.write_bytes(orjson.dumps([[garbage(b"{bad \xff\xfe bytes").to_dict()]]))
+    command = [
+        sys.executable, "-m", MODULE, "--listen", "ws://127.0.0.1:0", "--quiet-initialize",
+        "--script", str(script),
+    ]  # fmt: skip
+    stderr: list[bytes] = []
+    with anyio.fail_after(WAIT):
+        async with await anyio.open_process(command) as process:
+            port = await wait_for_banner(process, stderr)
+            frame = await anyio.to_thread.run_sync(invalid_utf8_over_ws, port)
+            process.send_signal(signal.SIGTERM)
+            assert await process.wait() == 0
+    assert frame == b"{bad \xff\xfe bytes"

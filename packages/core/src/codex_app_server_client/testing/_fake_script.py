@@ -32,6 +32,7 @@ __all__ = [
     "CommandApproval",
     "Complete",
     "Disconnect",
+    "ExitProcess",
     "Fail",
     "FileChangeApproval",
     "Garbage",
@@ -50,6 +51,7 @@ __all__ = [
     "command_approval",
     "complete",
     "disconnect",
+    "exit_process",
     "fail",
     "file_change_approval",
     "garbage",
@@ -291,6 +293,15 @@ class Disconnect(Action):
 
 
 @dataclass(frozen=True)
+class ExitProcess(Action):
+    """End the fake's whole process mid-turn; see :func:`exit_process`."""
+
+    kind: ClassVar[str] = "exit_process"
+    code: int = 1
+    stderr: str = ""
+
+
+@dataclass(frozen=True)
 class Garbage(Action):
     """Send raw bytes as one message; see :func:`garbage`."""
 
@@ -494,6 +505,17 @@ def before_response(*actions: Action) -> BeforeResponse:
 def disconnect() -> Disconnect:
     """Close the transport mid-turn; ``serve`` then returns."""
     return Disconnect()
+
+
+def exit_process(code: int = 1, stderr: str = "") -> ExitProcess:
+    """End the fake's process at once with exit status ``code``, after writing ``stderr``.
+
+    This is how a crashing server looks to a client: no goodbye, no answer to anything still
+    pending, the exit code and the last stderr lines as the only explanation. Only a fake run
+    as a process (``python -m ...fake_server``) can exit; an in-process fake, which must not
+    end the test's own process, closes the connection instead, like :func:`disconnect`.
+    """
+    return ExitProcess(code, stderr)
 
 
 def garbage(data: bytes | str = b"{this is not json") -> Garbage:

@@ -63,6 +63,7 @@ from ._fake_script import (
     CommandApproval,
     Complete,
     Disconnect,
+    ExitProcess,
     Fail,
     FileChangeApproval,
     Garbage,
@@ -81,6 +82,7 @@ from ._fake_script import (
     command_approval,
     complete,
     disconnect,
+    exit_process,
     fail,
     file_change_approval,
     garbage,
@@ -116,6 +118,7 @@ __all__ = [
     "command_approval",
     "complete",
     "disconnect",
+    "exit_process",
     "fail",
     "file_change_approval",
     "garbage",
@@ -428,7 +431,8 @@ class FakeAppServer:
             real server does on Linux.
         rate_limit_notifications: send ``account/rateLimits/updated`` (all null) after each
             completed turn, as the real server does.
-        model, model_provider: reported in threads and ``thread/start``.
+        model: reported in threads and ``thread/start``.
+        model_provider: reported in threads and ``thread/start``.
         models: the model slugs ``model/list`` offers (default: just ``model``); the first is
             the default one.
         cwd: default thread working directory (default: the process's cwd).
@@ -495,6 +499,9 @@ class FakeAppServer:
         """What ``account/read`` answers as ``account``; ``account/login/start`` sets it."""
         self.logins: set[str] = set()
         """Login ids of browser logins started and neither completed nor cancelled."""
+        self.process_exit: Callable[[int], None] | None = None
+        """How an :func:`exit_process` action ends the process (``os._exit`` when the fake
+        runs as a process); ``None`` in-process, where the action closes the connection."""
 
     # -- scripting ----------------------------------------------------------------------
 
@@ -2078,6 +2085,13 @@ async def _perform(active: _ActiveTurn, action: Action) -> None:
         await _turn_notify(active, "error", {"error": error, "willRetry": True})
     elif isinstance(action, Disconnect):
         raise _Disconnected
+    elif isinstance(action, ExitProcess):
+        if server.process_exit is None:
+            raise _Disconnected
+        if action.stderr:
+            text = action.stderr if action.stderr.endswith("\n") else action.stderr + "\n"
+            os.write(2, text.encode())
+        server.process_exit(action.code)
     elif isinstance(action, Garbage):
         await conn.send_raw(action.data)
     elif isinstance(action, Complete):
@@ -2395,7 +2409,9 @@ class _WebSocketTransport:
         from websockets.exceptions import ConnectionClosed
 
         try:
-            await self._ws.send(message.decode())
+            # Bytes in a text frame, undecoded: a scripted garbage() message may be invalid
+            # UTF-8 on purpose, and the client must be the one to notice.
+            await self._ws.send(message, text=True)
         except ConnectionClosed as exc:
             raise CodexTransportError("websocket closed") from exc
 
@@ -2465,6 +2481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         codex_home=args.codex_home,
         post_initialize_notifications=not args.quiet_initialize,
     )
+    # The process is the server here: a scripted crash ends it at once, with no cleanup,
+    # exactly as a crashing codex would.
+    server.process_exit = os._exit
     if args.script:
         server.load_script_file(args.script)
     listen: str = args.listen
