@@ -1,7 +1,7 @@
 """The real ``codex app-server --ws-auth capability-token``: the client's token opens it, a
 missing or wrong one gets a 401 error that says which, and the token never shows in errors or
 in the client's logs. Offline: CODEX_HOME points codex at a fake provider on 127.0.0.1.
-asyncio only, like the other real-binary tests (trio adds nothing here but minutes).
+Runs on both anyio backends, like the other real-binary tests.
 """
 
 from __future__ import annotations
