@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._command import CODEX_BIN_ENV, default_codex_command
+from ._command import (
+    CODEX_BIN_ENV,
+    ResolvedCommand,
+    default_codex_command,
+    resolve_default_command,
+)
 
 if TYPE_CHECKING:
     from ._transport import (
@@ -30,9 +35,11 @@ __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
     "DEFAULT_STDERR_TAIL_BYTES",
     "DEFAULT_TERMINATE_TIMEOUT",
+    "ResolvedCommand",
     "StdioTransport",
     "default_codex_command",
     "open_stdio",
+    "resolve_default_command",
 ]
 
 _LAZY = frozenset(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from codex_app_server_client.errors import CodexTransportError
 
-__all__ = ["CODEX_BIN_ENV", "default_codex_command"]
+__all__ = ["CODEX_BIN_ENV", "ResolvedCommand", "default_codex_command", "resolve_default_command"]
 
 CODEX_BIN_ENV = "CODEX_BIN"
 """Environment variable naming the codex binary to run; it wins over every other lookup."""
@@ -78,7 +78,7 @@ def resolve_default_command() -> ResolvedCommand:
     """
     from_env = _codex_bin_from_env()
     if from_env is not None:
-        return ResolvedCommand([from_env, "app-server"], f"the {CODEX_BIN_ENV} variable")
+        return ResolvedCommand([from_env, "app-server"], f"${CODEX_BIN_ENV}")
     from_wheel = _codex_from_wheel()
     if from_wheel is not None:
         binary, helpers = from_wheel

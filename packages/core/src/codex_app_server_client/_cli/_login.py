@@ -13,8 +13,6 @@ from ..errors import CodexError, CodexProtocolError, CodexTransportError
 if TYPE_CHECKING:
     from ..client import CodexClient
 
-_WHEEL = "openai-codex-cli-bin"
-
 
 @dataclass(frozen=True, slots=True)
 class FoundBinary:
@@ -33,7 +31,7 @@ def find_binary() -> FoundBinary:
     """
     try:
         from codex_app_server_client_stdio import (  # pyright: ignore[reportMissingImports]
-            default_codex_command,  # pyright: ignore[reportUnknownVariableType]
+            resolve_default_command,  # pyright: ignore[reportUnknownVariableType]
         )
     except ImportError:
         raise CodexTransportError(
@@ -41,28 +39,15 @@ def find_binary() -> FoundBinary:
             "pip install 'codex-app-server-client[stdio]'"
         ) from None
     try:
-        argv: list[str] = default_codex_command()
+        resolved = resolve_default_command()  # pyright: ignore[reportUnknownVariableType]
     except CodexTransportError:
         raise CodexTransportError(
             "no codex binary found: CODEX_BIN is not set, the openai-codex-cli-bin package "
             "is not installed, and there is no `codex` on PATH"
         ) from None
-    path = argv[0]
-    return FoundBinary(path, _source_of(path))
-
-
-def _source_of(path: str) -> str:
-    if os.environ.get("CODEX_BIN"):
-        return "$CODEX_BIN"
-    try:
-        import codex_cli_bin  # pyright: ignore[reportMissingImports]
-
-        bundled = os.fspath(codex_cli_bin.bundled_codex_path())  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    except (ImportError, AttributeError, OSError, TypeError):
-        bundled = None
-    if bundled is not None and _same_file(bundled, path):
-        return f"the {_WHEEL} package"
-    return "PATH"
+    # The stdio transport's own lookup says where the binary came from; asking it (rather
+    # than repeating the lookup here) keeps doctor's answer true to what stdio:// runs.
+    return FoundBinary(resolved.argv[0], resolved.source)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
 
 
 def _same_file(a: str, b: str) -> bool:
