@@ -90,6 +90,8 @@ def generate(session: nox.Session) -> None:
     """Regenerate codex_app_server_client.types from the pinned binary's JSON Schema."""
     _sync(session, "generate", "lint")
     session.run("python", "packages/core/scripts/generate_types.py", *session.posargs)
+    # The blocking client's typed request overloads are rendered from the async ones.
+    session.run("python", "tests/sync/test_sync_request_types.py", "--write")
 
 
 @nox.session(python=PYTHON)
