@@ -4,8 +4,9 @@
 
 Each prompt runs one turn. `client.chat()` yields one Step per completed item (the user
 message, reasoning summaries, commands and their output, the agent's messages) as soon as the
-server reports it; the stream's `result` holds the turn's outcome once the loop ends. The
-second and later prompts reuse the first turn's thread, so the agent remembers the context.
+server reports it, and keeps none it has handed out; the stream's `result` holds the turn's
+outcome once the loop ends. The second and later prompts reuse the first turn's thread, so the
+agent remembers the context.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ async def main(prompts: list[str]) -> None:
         thread_id: str | None = None
         for prompt in prompts:
             print(f"> {prompt}")
+            count = 0
             async with client.chat(prompt, thread_id=thread_id) as steps:
                 async for step in steps:
+                    count += 1
                     text = (step.text or "").rstrip().replace("\n", "\n    ")
                     print(f"  [{step.item_type}] {text}")
+                # The stream handed every step to the loop and kept none: its result has the
+                # outcome (status, final text, usage), and result.steps is empty.
                 result = steps.result
             thread_id = result.thread_id
             tokens = (result.usage or {}).get("total", {}).get("totalTokens")
-            print(f"  = {result.status}, {len(result.steps)} steps, {tokens} tokens so far")
+            print(f"  = {result.status}, {count} steps, {tokens} tokens so far")
 
 
 # --8<-- [end:main]

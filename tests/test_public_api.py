@@ -23,6 +23,7 @@ def test_core_exports_exactly_the_public_names() -> None:
         "CodexTransportNotFoundError",
         "CodexTurnFailedError",
         "CodexTurnInactiveError",
+        "SupportsReceiveBatch",
         "SupportsSendEof",
         "Transport",
         "TransportSpec",

@@ -72,6 +72,8 @@ async def open_relayed_stdio(
 
 
 class TestStdioTransportConformance(TransportConformance):
+    supports_receive_batch = True
+
     def open_pair(self) -> AbstractAsyncContextManager[tuple[Transport, TransportPeer]]:
         # A short grace: the relay outlives stdin EOF by design (to test send_eof), so the
         # tests that close the transport while the peer is still connected reach SIGTERM.

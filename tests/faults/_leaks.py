@@ -110,12 +110,21 @@ async def check_no_leaks(before: Snapshot, *, current_task_ids: frozenset[int]) 
     ``current_task_ids`` are tasks that legitimately exist now and not at ``before`` (the
     caller's own task, say); they are not reported.
     """
+    # Polling is the only way to wait here, so it is bounded (SETTLE_SECONDS) and returns as
+    # soon as the last release lands. Nothing announces these releases as an event:
+    # - a descriptor is closed by whoever owns it (a worker thread, a transport's finaliser);
+    #   the kernel offers no notification that /proc/self/fd lost an entry;
+    # - a child counts until it is *reaped*, and reaping belongs to the code under test
+    #   (asyncio's child watcher, trio's waitpid thread). A pidfd only says that the child
+    #   exited, not that it was reaped, and reaping it here ourselves would hide exactly the
+    #   leak (a zombie nobody waited for) that this check exists to find;
+    # - tasks are other code's tasks on either backend; anyio gives no way to await them.
+    # Each round's sleep is also the checkpoint that lets those releasing tasks run.
     with anyio.move_on_after(SETTLE_SECONDS):
         while True:
             leaks = _leaks_now(before, current_task_ids)
             if not leaks:
                 return []
-            # Polling, not a fixed sleep: it returns as soon as the last release lands.
             await anyio.sleep(0.02)
     return _leaks_now(before, current_task_ids)
 

@@ -227,11 +227,9 @@ class TurnRouterMachine(RuleBasedStateMachine):
                 turn.thread_id == thread_id
                 and self._tracked(turn)
                 and turn.completed is None
-                and not turn.lost
                 and turn.waker_set
             ):
-                turn.waker_set = False
-                turn.waker_calls += 1
+                turn.waker_set = False  # the router owed this call; the waker counts it
 
     @rule(
         thread_id=st.sampled_from(THREADS),
@@ -276,8 +274,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
         for turn in self.turns.values():
             if self._tracked(turn):
                 if turn.waker_set:
-                    turn.waker_set = False
-                    turn.waker_calls += 1
+                    turn.waker_set = False  # woken by fail_all; the waker counts the call
                 if turn.completed is None:
                     turn.lost = True
         self._check_steps()

@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from codex_app_server_client import _codex_binary
 from codex_app_server_client.errors import CodexTransportError
 from codex_app_server_client.hookspecs import hookimpl
 from codex_app_server_client.plugins import get_plugin_manager, resolve_transport
@@ -27,8 +28,8 @@ WAIT = 10.0
 
 def no_codex_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CODEX_BIN", raising=False)
-    monkeypatch.setattr(_command, "_codex_from_wheel", lambda: None)
-    monkeypatch.setattr(_command, "_codex_on_path", lambda: None)
+    monkeypatch.setattr(_codex_binary, "_codex_from_wheel", lambda: None)
+    monkeypatch.setattr(_codex_binary, "_codex_on_path", lambda: None)
 
 
 def test_the_plugin_serves_stdio_urls_through_the_entry_point() -> None:
@@ -54,8 +55,8 @@ def test_another_plugin_serving_stdio_overrides_the_first_party_one() -> None:
 
 def test_codex_bin_beats_the_wheel_and_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEX_BIN", "/opt/env/codex")
-    monkeypatch.setattr(_command, "_codex_from_wheel", lambda: ("/wheel/codex", None))
-    monkeypatch.setattr(_command, "_codex_on_path", lambda: "/usr/bin/codex")
+    monkeypatch.setattr(_codex_binary, "_codex_from_wheel", lambda: ("/wheel/codex", None))
+    monkeypatch.setattr(_codex_binary, "_codex_on_path", lambda: "/usr/bin/codex")
     assert default_codex_command() == ["/opt/env/codex", "app-server"]
 
 
@@ -63,15 +64,15 @@ def test_the_wheel_beats_path_when_codex_bin_is_unset_or_empty(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CODEX_BIN", "")
-    monkeypatch.setattr(_command, "_codex_from_wheel", lambda: ("/wheel/codex", "/wheel/path"))
-    monkeypatch.setattr(_command, "_codex_on_path", lambda: "/usr/bin/codex")
+    monkeypatch.setattr(_codex_binary, "_codex_from_wheel", lambda: ("/wheel/codex", "/wheel/path"))
+    monkeypatch.setattr(_codex_binary, "_codex_on_path", lambda: "/usr/bin/codex")
     assert default_codex_command() == ["/wheel/codex", "app-server"]
     assert _command.resolve_default_command().path_prepend == "/wheel/path"
 
 
 def test_path_is_the_last_place_searched(monkeypatch: pytest.MonkeyPatch) -> None:
     no_codex_anywhere(monkeypatch)
-    monkeypatch.setattr(_command, "_codex_on_path", lambda: "/usr/bin/codex")
+    monkeypatch.setattr(_codex_binary, "_codex_on_path", lambda: "/usr/bin/codex")
     assert default_codex_command() == ["/usr/bin/codex", "app-server"]
 
 
@@ -88,7 +89,7 @@ def test_no_codex_anywhere_says_where_it_looked_and_how_to_fix_it(
 
 def test_the_installed_wheel_is_found_when_present() -> None:
     pytest.importorskip("codex_cli_bin")
-    found = _command._codex_from_wheel()  # pyright: ignore[reportPrivateUsage]
+    found = _codex_binary._codex_from_wheel()  # pyright: ignore[reportPrivateUsage]
     assert found is not None
     assert Path(found[0]).name.startswith("codex")
 
@@ -107,7 +108,7 @@ async def test_the_default_command_runs_with_the_wheel_tool_folder_first_on_path
     tools = tmp_path / "codex-path"
     tools.mkdir()
     monkeypatch.delenv("CODEX_BIN", raising=False)
-    monkeypatch.setattr(_command, "_codex_from_wheel", lambda: (str(fake_codex), str(tools)))
+    monkeypatch.setattr(_codex_binary, "_codex_from_wheel", lambda: (str(fake_codex), str(tools)))
     async with public_open_stdio("stdio://", {}) as transport:
         with anyio.fail_after(WAIT):
             args, first_path_entry = json.loads(await transport.receive())

@@ -21,7 +21,7 @@ from .errors import (
     CodexTurnFailedError,
     CodexTurnInactiveError,
 )
-from .transport import SupportsSendEof, Transport, TransportSpec
+from .transport import SupportsReceiveBatch, SupportsSendEof, Transport, TransportSpec
 
 if TYPE_CHECKING:
     from .client import CodexClient
@@ -38,6 +38,7 @@ __all__ = [
     "CodexTransportNotFoundError",
     "CodexTurnFailedError",
     "CodexTurnInactiveError",
+    "SupportsReceiveBatch",
     "SupportsSendEof",
     "Transport",
     "TransportSpec",

@@ -29,13 +29,14 @@ from .errors import (
 )
 from .protocol import (
     ErrorResponse,
+    Event,
     JsonRpcConnection,
     Malformed,
     Notification,
     Response,
     ServerRequest,
 )
-from .transport import Transport
+from .transport import SupportsReceiveBatch, Transport
 
 __all__ = ["Connection", "ServerRequestError"]
 
@@ -55,7 +56,7 @@ ServerRequestError = CodexServerRequestError
 """The internal name of :class:`~codex_app_server_client.errors.CodexServerRequestError`."""
 
 
-NotificationListener = Callable[[Notification], None]
+NotificationListener = Callable[[Notification], object]
 ServerRequestHandler = Callable[[ServerRequest], Awaitable[Any]]
 CloseListener = Callable[[CodexTransportError], None]
 
@@ -252,13 +253,7 @@ class Connection:
         with anyio.CancelScope() as scope:
             self._reader_scope = scope
             try:
-                receive = self._transport.receive
-                tap = self._tap
-                while True:
-                    data = await receive()
-                    if tap is not None:
-                        tap.received(data)
-                    self._dispatch(data)
+                await self._read_messages()
             except anyio.EndOfStream:
                 self._fail_all(
                     CodexTransportError(
@@ -272,15 +267,37 @@ class Connection:
                     CodexTransportError(f"the connection to the app-server broke: {exc!r}")
                 )
 
-    def _dispatch(self, data: bytes) -> None:
-        event = self._engine.receive(data)
-        if isinstance(event, Notification):
-            for listener in self._listeners:
-                try:
-                    listener(event)
-                except Exception:
-                    logger.exception("notification listener failed on %s", event.method)
-        elif isinstance(event, Response | ErrorResponse):
+    async def _read_messages(self) -> None:
+        transport = self._transport
+        # One call per batch when the transport can (see SupportsReceiveBatch): a fast
+        # stream then costs one await per chunk read, not one per message.
+        if isinstance(transport, SupportsReceiveBatch):
+            receive_batch = transport.receive_batch
+        else:
+            receive = transport.receive
+
+            async def receive_batch() -> list[bytes]:
+                return [await receive()]
+
+        decode = self._engine.receive
+        tap = self._tap
+        while True:
+            batch = await receive_batch()
+            for data in batch:
+                if tap is not None:
+                    tap.received(data)
+                event = decode(data)
+                if isinstance(event, Notification):
+                    for listener in self._listeners:
+                        try:
+                            listener(event)
+                        except Exception:
+                            logger.exception("notification listener failed on %s", event.method)
+                else:
+                    self._dispatch_other(event)
+
+    def _dispatch_other(self, event: Event) -> None:
+        if isinstance(event, Response | ErrorResponse):
             slot = self._slots.get(event.request_id)
             if slot is not None:
                 slot.answer = event
@@ -288,7 +305,7 @@ class Connection:
         elif isinstance(event, ServerRequest):
             assert self._task_group is not None
             self._task_group.start_soon(self._answer_server_request, event)
-        else:
+        elif isinstance(event, Malformed):
             _log_malformed(event)
 
     @property

@@ -25,6 +25,9 @@ __all__ = ["TurnStream"]
 
 logger = logging.getLogger("codex_app_server_client.turns")
 
+_LET_GO_EVERY = 1024
+"""A stream that keeps falling behind still lets go of the steps it handed out this often."""
+
 
 class TurnStream:
     """The steps of one turn as they complete: ``async for step in client.chat(...)``.
@@ -101,10 +104,18 @@ class TurnStream:
         if state is None:
             state = await self._attach()
         while True:
-            if self._cursor < len(state.steps):
-                step = state.steps[self._cursor]
+            steps = state.steps
+            index = self._cursor - state.dropped
+            if index < len(steps):
                 self._cursor += 1
+                step = steps[index]
+                if index >= _LET_GO_EVERY and self._hand_out:
+                    state.let_go(index + 1)
                 return step
+            if steps and self._hand_out:
+                # The caller has taken every step: the client keeps none of them, so a long
+                # turn streamed through chat() holds only what has not been handed out yet.
+                state.let_go(len(steps))
             if state.terminal:
                 await self._finish(state)
                 raise StopAsyncIteration
@@ -149,6 +160,8 @@ class TurnStream:
             assert self._turn_params is not None
             state = await client._start_turn(self._thread_id, self._turn_params)  # pyright: ignore[reportPrivateUsage]
         self._state = state
+        # Steps before state.dropped were handed out earlier and are gone.
+        self._cursor = max(self._cursor, state.dropped)
         self._idle_since = client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
         self._seen = state.activity
         return state
@@ -247,7 +260,7 @@ class TurnStream:
         )
 
     async def _final_text(self, state: TurnState) -> tuple[str | None, FinalTextSource | None]:
-        text = pick_final_text(step.item for step in state.steps if not step.partial)
+        text = state.live_final_text
         if text is not None:
             return text, "live"
         text = pick_final_text(as_dicts((state.completed_turn or {}).get("items")))

@@ -191,7 +191,9 @@ class CodexClient(TypedRequests):
         self._connection: Connection | None = None
         self._initialize_result: dict[str, Any] | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
-        self._router = TurnRouter()
+        self._router = TurnRouter(
+            dict.fromkeys(_CLIENT_NOTIFICATIONS, self._on_client_notification)
+        )
         self._closing = False
         self._waiting: set[str] = set()
         """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
@@ -307,7 +309,7 @@ class CodexClient(TypedRequests):
                 overload_backoff=self._overload_backoff,
             )
             self._connection = connection
-            connection.add_listener(self._route)
+            connection.add_listener(self._router.route)
             connection.add_close_listener(self._router.fail_all)
             connection.start(task_group)
             self._wait_kit = connection.wait_kit
@@ -459,11 +461,9 @@ class CodexClient(TypedRequests):
             state.activity += 1
             state.wake()
 
-    def _route(self, note: Notification) -> None:
+    def _on_client_notification(self, note: Notification) -> None:
+        """The notifications the client acts on itself (the router hands them over)."""
         method = note.method
-        if method not in _CLIENT_NOTIFICATIONS:
-            self._router.route(note)
-            return
         if method == "serverRequest/resolved":
             connection = self._connection
             if connection is not None:
@@ -474,7 +474,6 @@ class CodexClient(TypedRequests):
                 self._loaded_threads.add(thread["id"])  # pyright: ignore[reportUnknownArgumentType]
         elif method == "thread/closed":
             self._loaded_threads.discard(str(note.params.get("threadId")))
-        self._router.route(note)
 
     # -- turns ---------------------------------------------------------------------------
 
@@ -637,7 +636,7 @@ class CodexClient(TypedRequests):
             return CancelResult(
                 status=status,
                 interrupted=accepted and status == "interrupted",
-                steps=tuple(state.steps[continuation.cursor :]),
+                steps=tuple(state.steps_since(continuation.cursor)),
                 thread_id=state.thread_id,
                 turn_id=continuation.turn_id,
             )

@@ -21,6 +21,9 @@ checks for any implementation:
   implementation must bound its own waits.
 - ``await send_eof()`` is optional (see :class:`SupportsSendEof`): it tells the peer that no
   more messages will come while still receiving (closing a child's stdin, for example).
+- ``await receive_batch()`` is optional (see :class:`SupportsReceiveBatch`): it waits like
+  ``receive()`` and then also hands over every whole message already buffered behind the
+  first, so that core pays one call, not one per message, when the peer streams fast.
 
 A plugin makes a transport available by returning a :class:`TransportSpec` from the hook in
 :mod:`codex_app_server_client.hookspecs`.
@@ -33,7 +36,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["SupportsSendEof", "Transport", "TransportOpener", "TransportSpec"]
+__all__ = [
+    "SupportsReceiveBatch",
+    "SupportsSendEof",
+    "Transport",
+    "TransportOpener",
+    "TransportSpec",
+]
 
 
 @runtime_checkable
@@ -59,6 +68,27 @@ class SupportsSendEof(Protocol):
 
     async def send_eof(self) -> None:
         """Signal that no further message will be sent."""
+        ...
+
+
+@runtime_checkable
+class SupportsReceiveBatch(Protocol):
+    """A transport that can hand over all the messages it already holds in one call.
+
+    Core's reader uses :meth:`receive_batch` instead of :meth:`Transport.receive` when a
+    transport has it. A transport that reads in chunks (a pipe, a socket) splits a whole
+    chunk at once here, which is much cheaper than one call per message.
+    """
+
+    async def receive_batch(self) -> list[bytes]:
+        """Wait for the next whole message; return it with every whole message already
+        buffered after it, in order. The list is never empty.
+
+        Ends and failures are those of :meth:`Transport.receive`, raised only once no
+        message is left to hand over: messages received before the end come first, in
+        a batch of their own. A cancelled call loses no message. Calls to ``receive`` and
+        ``receive_batch`` may be mixed; each message is delivered once, in order.
+        """
         ...
 
 

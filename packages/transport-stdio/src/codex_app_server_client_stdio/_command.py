@@ -1,28 +1,26 @@
-"""Finding the ``codex`` binary to run when the caller gives no ``command``.
+"""The command the stdio transport runs when the caller gives no ``command``.
 
-The lookup order is fixed and documented, so that a user can always tell which binary runs:
+The ``codex`` binary is looked up in a fixed, documented order, so that a user can always tell
+which binary runs:
 
 1. the ``CODEX_BIN`` environment variable, when set and not empty;
 2. the binary shipped by an installed ``openai-codex-cli-bin`` wheel (module ``codex_cli_bin``);
 3. ``codex`` on ``PATH``.
 
-This module only imports the standard library: it is imported when the package is.
+The lookup itself lives in core (``codex_app_server_client._codex_binary``) and is shared with
+the testing kit's ``find_codex_binary``; this module turns its answer into an argv.
+
+This module only imports the standard library and core: it is imported when the package is.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 
+from codex_app_server_client._codex_binary import CODEX_BIN_ENV, WHEEL_NAME, locate_codex
 from codex_app_server_client.errors import CodexTransportError
 
 __all__ = ["CODEX_BIN_ENV", "ResolvedCommand", "default_codex_command", "resolve_default_command"]
-
-CODEX_BIN_ENV = "CODEX_BIN"
-"""Environment variable naming the codex binary to run; it wins over every other lookup."""
-
-_WHEEL_NAME = "openai-codex-cli-bin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,34 +39,6 @@ class ResolvedCommand:
     path_prepend: str | None = None
 
 
-def _codex_bin_from_env() -> str | None:
-    """The value of ``CODEX_BIN``, or ``None`` when it is unset or empty."""
-    value = os.environ.get(CODEX_BIN_ENV, "")
-    return value or None
-
-
-def _codex_from_wheel() -> tuple[str, str | None] | None:
-    """The wheel's binary and its helper-tool folder, or ``None`` when the wheel is absent."""
-    try:
-        # Optional dependency: imported here so that the package works without it.
-        import codex_cli_bin
-    except ImportError:
-        return None
-    try:
-        binary = os.fspath(codex_cli_bin.bundled_codex_path())
-        helpers = codex_cli_bin.bundled_path_dir()
-    except (OSError, AttributeError):
-        # A broken or unfamiliar install of the wheel counts as no wheel; the next lookup runs.
-        return None
-    helper_dir: str | None = os.fspath(helpers) if helpers is not None else None
-    return str(binary), helper_dir
-
-
-def _codex_on_path() -> str | None:
-    """The ``codex`` found on ``PATH``, or ``None``."""
-    return shutil.which("codex")
-
-
 def resolve_default_command() -> ResolvedCommand:
     """Find the codex binary in the documented order and build ``[binary, "app-server"]``.
 
@@ -76,25 +46,16 @@ def resolve_default_command() -> ResolvedCommand:
         CodexTransportError: no binary was found in any of the three places; the message
             names them and the three ways to fix it.
     """
-    from_env = _codex_bin_from_env()
-    if from_env is not None:
-        return ResolvedCommand([from_env, "app-server"], f"${CODEX_BIN_ENV}")
-    from_wheel = _codex_from_wheel()
-    if from_wheel is not None:
-        binary, helpers = from_wheel
-        return ResolvedCommand(
-            [binary, "app-server"], f"the {_WHEEL_NAME} package", path_prepend=helpers
+    found = locate_codex()
+    if found is None:
+        raise CodexTransportError(
+            "cannot find the codex binary to run `codex app-server`: the "
+            f"{CODEX_BIN_ENV} environment variable is not set, the {WHEEL_NAME} package is "
+            "not installed, and there is no `codex` on PATH. Fix it in one of these ways: "
+            f"`pip install {WHEEL_NAME}`; set {CODEX_BIN_ENV}=/path/to/codex; or pass "
+            "command=['/path/to/codex', 'app-server'] when opening the stdio transport."
         )
-    on_path = _codex_on_path()
-    if on_path is not None:
-        return ResolvedCommand([on_path, "app-server"], "PATH")
-    raise CodexTransportError(
-        "cannot find the codex binary to run `codex app-server`: the "
-        f"{CODEX_BIN_ENV} environment variable is not set, the {_WHEEL_NAME} package is "
-        "not installed, and there is no `codex` on PATH. Fix it in one of these ways: "
-        f"`pip install {_WHEEL_NAME}`; set {CODEX_BIN_ENV}=/path/to/codex; or pass "
-        "command=['/path/to/codex', 'app-server'] when opening the stdio transport."
-    )
+    return ResolvedCommand([found.path, "app-server"], found.source, found.helper_dir)
 
 
 def default_codex_command() -> list[str]:

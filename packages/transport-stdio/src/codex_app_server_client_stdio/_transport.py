@@ -120,10 +120,13 @@ class StdioTransport:
         # would otherwise cost one loop pass per message on the hot path.
         self._send_lock = anyio.Lock(fast_acquire=True)
         self._receive_lock = anyio.Lock(fast_acquire=True)
-        # Bytes read from stdout and not yet handed out, and how far of it is known to hold
-        # no newline, so that each byte is scanned once however the line is split into reads.
-        self._buffer = bytearray()
-        self._scanned = 0
+        # Whole lines read from stdout and not yet handed out (from index _ready_at on), and
+        # the pieces of the unfinished last line. Each chunk is split once, in C; a long line
+        # arriving over many reads is joined once, when its newline comes.
+        self._ready: list[bytes] = []
+        self._ready_at = 0
+        self._partial: list[bytes] = []
+        self._partial_len = 0
         # A sticky end of the receive side: EndOfStream or a CodexTransportError.
         self._receive_end: BaseException | None = None
         # The scope of a receive blocked on the pipe, so that aclose can end it at once.
@@ -255,62 +258,109 @@ class StdioTransport:
         """
         if self._closing:
             raise self._closed_error()
-        if not self._receive_lock.locked():
-            # A line already buffered is handed out at once, without a checkpoint: the reader
-            # then drains a whole chunk of the pipe per event-loop pass.
-            line = self._next_buffered_line()
-            if line is not None:
-                return line
+        if self._ready_at < len(self._ready) and not self._receive_lock.locked():
+            # A line already buffered is handed out at once, without a checkpoint.
+            return self._take_one()
         async with self._receive_lock:
-            while True:
-                line = self._next_buffered_line()
-                if line is not None:
-                    return line
-                if self._closing:
-                    raise self._closed_error()
-                if self._receive_end is not None:
-                    raise self._receive_end
-                await self._read_more()
+            await self._fill()
+            return self._take_one()
+
+    async def receive_batch(self) -> list[bytes]:
+        """Return every line already read from stdout, waiting for one if there is none.
+
+        The list is never empty; ends and failures are those of :meth:`receive`, raised once
+        the lines read before them have been handed out. A cancelled call loses nothing.
+        """
+        if self._closing:
+            raise self._closed_error()
+        if self._ready_at < len(self._ready) and not self._receive_lock.locked():
+            return self._take_all()
+        async with self._receive_lock:
+            await self._fill()
+            return self._take_all()
 
     def _closed_error(self) -> CodexTransportError:
         return CodexTransportError("cannot receive: the stdio transport is closed; open a new one")
 
-    def _next_buffered_line(self) -> bytes | None:
-        """Pop the next non-blank line from the buffer, or ``None`` if none is complete."""
-        buffer = self._buffer
-        while True:
-            newline = buffer.find(b"\n", self._scanned)
-            if newline < 0:
-                self._scanned = len(buffer)
-                self._check_line_length(len(buffer))
-                return None
-            end = newline - 1 if newline > 0 and buffer[newline - 1] == 0x0D else newline
-            self._check_line_length(end)
-            line = bytes(buffer[:end])
-            # Deleting from the front of a bytearray is cheap in CPython (it moves a start
-            # offset), so a buffer holding many small lines is not copied once per line.
-            del buffer[: newline + 1]
-            self._scanned = 0
-            if line and not line.isspace():
-                return line
+    async def _fill(self) -> None:
+        """Read until a whole line is buffered, or raise how stdout ended."""
+        while self._ready_at >= len(self._ready):
+            if self._closing:
+                raise self._closed_error()
+            if self._receive_end is not None:
+                raise self._receive_end
+            await self._read_more()
 
-    def _check_line_length(self, length: int) -> None:
-        limit = self._max_message_bytes
-        if limit is None or length <= limit:
+    def _take_one(self) -> bytes:
+        ready = self._ready
+        at = self._ready_at
+        line = ready[at]
+        at += 1
+        if at == len(ready):
+            self._ready = []
+            at = 0
+        self._ready_at = at
+        return line
+
+    def _take_all(self) -> list[bytes]:
+        ready, at = self._ready, self._ready_at
+        self._ready = []
+        self._ready_at = 0
+        return ready[at:] if at else ready
+
+    def _add_chunk(self, chunk: bytes) -> None:
+        """Split a chunk of stdout into lines: whole ones become ready, the rest waits."""
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        partial = self._partial
+        if not lines:  # no newline: the unfinished line only grows
+            partial.append(tail)
+            self._partial_len += len(tail)
+            self._check_partial()
             return
-        self._buffer.clear()
-        self._scanned = 0
-        error = CodexTransportError(
+        if partial:
+            partial.append(lines[0])
+            lines[0] = b"".join(partial)
+            partial.clear()
+        self._partial_len = 0
+        if tail:
+            partial.append(tail)
+            self._partial_len = len(tail)
+        # Server lines start with "{" and end without "\r"; min() and memchr check every
+        # line at C speed, so the per-line clean-up below runs only for odd input.
+        if b"\r" in chunk or lines[0][-1:] == b"\r" or min(lines)[:1] <= b" ":
+            lines = _clean_lines(lines)
+        limit = self._max_message_bytes
+        if limit is not None and lines and (len(chunk) > limit or len(lines[0]) > limit):
+            for index, line in enumerate(lines):
+                if len(line) > limit:
+                    del lines[index:]
+                    self._fail_too_long()
+                    break
+        self._ready.extend(lines)
+        self._check_partial()
+
+    def _check_partial(self) -> None:
+        limit = self._max_message_bytes
+        if limit is not None and self._partial_len > limit:
+            self._fail_too_long()
+
+    def _fail_too_long(self) -> None:
+        """Record that a line exceeded the limit; lines before it are still handed out."""
+        self._partial.clear()
+        self._partial_len = 0
+        if self._receive_end is not None:
+            return
+        limit = self._max_message_bytes
+        self._receive_end = CodexTransportError(
             f"the codex app-server sent a message longer than max_message_bytes={limit} bytes; "
             "the connection cannot continue. Open the stdio transport with a larger "
             "max_message_bytes (or max_message_bytes=None for no limit) if such messages "
             "are expected."
         )
-        self._receive_end = error
-        raise error
 
     async def _read_more(self) -> None:
-        """Append the next chunk of stdout to the buffer, or record how stdout ended."""
+        """Add the next chunk of stdout to the buffers, or record how stdout ended."""
         with anyio.CancelScope() as scope:
             self._receive_scope = scope
             try:
@@ -330,7 +380,7 @@ class StdioTransport:
                 raise self._receive_end from exc
             finally:
                 self._receive_scope = None
-            self._buffer += chunk
+            self._add_chunk(chunk)
             return
         # Only aclose cancels this scope; an outside cancellation propagates instead.
         raise self._closed_error()
@@ -341,14 +391,17 @@ class StdioTransport:
             await self._process.wait()
             await self._stderr_done.wait()
         returncode = self._process.returncode
-        if self._buffer.strip():
-            # An unterminated last line: deliver it if the server ended cleanly.
-            self._buffer += b"\n"
         if returncode is None or returncode == 0:
-            self._receive_end = anyio.EndOfStream()
+            if self._partial and self._receive_end is None:
+                # An unterminated last line: deliver it, since the server ended cleanly.
+                self._add_chunk(b"\n")
+            if self._receive_end is None:
+                self._receive_end = anyio.EndOfStream()
             return
-        self._buffer.clear()
-        self._scanned = 0
+        self._partial.clear()
+        self._partial_len = 0
+        if self._receive_end is not None:
+            return
         self._receive_end = CodexTransportError(
             f"the {self._program} app-server process {_describe_exit(returncode)}; "
             "the connection is lost. Its stderr below usually says why; open a new transport "
@@ -618,3 +671,9 @@ async def open_stdio(url: str, options: Mapping[str, Any]) -> AsyncGenerator[Std
             # The drain normally ends when the pipe closes; a grandchild holding the
             # stderr pipe open must not keep this block from exiting.
             tg.cancel_scope.cancel()
+
+
+def _clean_lines(lines: list[bytes]) -> list[bytes]:
+    """Drop one trailing ``\\r`` from each line, then the lines that are blank."""
+    stripped = (line[:-1] if line[-1:] == b"\r" else line for line in lines)
+    return [line for line in stripped if line and not line.isspace()]

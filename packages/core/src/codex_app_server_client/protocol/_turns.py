@@ -44,13 +44,16 @@ class TurnState:
         "client_requests",
         "completed_turn",
         "deltas",
+        "dropped",
         "error",
+        "final_answer",
         "lost",
         "open_items",
         "status",
         "steps",
         "thread_id",
         "turn_id",
+        "unphased_answer",
         "usage",
         "waker",
     )
@@ -60,11 +63,18 @@ class TurnState:
         self.turn_id = turn_id
         self.status = "pending"
         self.steps: list[Step] = []
+        """Completed steps still held, the first being step number :attr:`dropped`."""
+        self.dropped = 0
+        """How many steps were let go from the front of :attr:`steps` (already handed out)."""
         self.open_items: dict[str, dict[str, Any]] = {}
         self.deltas: dict[str, list[str]] = {}
         self.error: dict[str, Any] | None = None
         self.completed_turn: dict[str, Any] | None = None
         self.usage: dict[str, Any] | None = None
+        self.final_answer: str | None = None
+        """Text of the last completed ``agentMessage`` with ``phase: "final_answer"``."""
+        self.unphased_answer: str | None = None
+        """Text of the last completed ``agentMessage`` without a phase."""
         self.activity = 0
         """Count of events routed to this turn; a waiter compares it to see progress."""
         self.client_requests = 0
@@ -78,6 +88,28 @@ class TurnState:
     def terminal(self) -> bool:
         """Whether the turn has ended (completed, interrupted or failed)."""
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def live_final_text(self) -> str | None:
+        """The answer among the completed steps, chosen as :func:`pick_final_text` does.
+
+        Kept up to date as steps complete, so it holds even for steps already let go.
+        """
+        final = self.final_answer
+        return final if final is not None else self.unphased_answer
+
+    def steps_since(self, cursor: int) -> list[Step]:
+        """The steps held from step number ``cursor`` on."""
+        return self.steps[max(cursor - self.dropped, 0) :]
+
+    def let_go(self, count: int) -> None:
+        """Stop holding the first ``count`` held steps (their taker has them now)."""
+        if count >= len(self.steps):
+            count = len(self.steps)
+            self.steps.clear()
+        else:
+            del self.steps[:count]
+        self.dropped += count
 
     def wake(self) -> None:
         """Tell the waiter (if any) that something changed; it is told once per wait."""
@@ -94,22 +126,25 @@ class TurnState:
         if method == "item/completed":
             item = params.get("item")
             if isinstance(item, dict):
-                item_dict: dict[str, Any] = item  # pyright: ignore[reportUnknownVariableType]
-                if self.open_items:
-                    item_id = str(item_dict.get("id", ""))
+                if self.open_items or self.deltas:
+                    item_id = str(item.get("id", ""))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
                     self.open_items.pop(item_id, None)
                     self.deltas.pop(item_id, None)
-                self.steps.append(step_from_item(item_dict))
-        elif method == "item/started":
-            item = params.get("item")
-            if isinstance(item, dict):
-                item_dict = item  # pyright: ignore[reportUnknownVariableType]
-                self.open_items[str(item_dict.get("id", ""))] = item_dict
+                self.steps.append(self._completed_step(item))  # pyright: ignore[reportUnknownArgumentType]
         elif method == "item/agentMessage/delta":
             item_id = params.get("itemId")
             delta = params.get("delta")
-            if isinstance(item_id, str) and isinstance(delta, str):
-                self.deltas.setdefault(item_id, []).append(delta)
+            if item_id.__class__ is str and delta.__class__ is str:
+                pieces = self.deltas.get(item_id)  # pyright: ignore[reportArgumentType]
+                if pieces is None:
+                    self.deltas[item_id] = [delta]  # pyright: ignore[reportArgumentType]
+                else:
+                    pieces.append(delta)  # pyright: ignore[reportArgumentType]
+        elif method == "item/started":
+            item = params.get("item")
+            if isinstance(item, dict):
+                item_dict: dict[str, Any] = item  # pyright: ignore[reportUnknownVariableType]
+                self.open_items[str(item_dict.get("id", ""))] = item_dict
         elif method == "turn/started":
             if self.status == "pending":
                 self.status = "inProgress"
@@ -129,6 +164,29 @@ class TurnState:
             self.waker = None
             waker()
 
+    def _completed_step(self, item: dict[str, Any]) -> Step:
+        """The step of a completed item; also keeps the final-answer candidates current."""
+        kind = item.get("type")
+        if kind == "agentMessage":
+            # The bulk of a turn's items, so its text is taken here without a call.
+            text = item.get("text")
+            if text.__class__ is str:
+                phase = item.get("phase")
+                if phase is None:
+                    self.unphased_answer = text
+                elif phase == "final_answer":
+                    self.final_answer = text
+            else:
+                text = None
+        else:
+            text = _item_text(item, kind)
+            if kind.__class__ is not str:
+                kind = "unknown"
+        item_id = item.get("id", "")
+        step = _StepLayout(item_id if item_id.__class__ is str else str(item_id), kind, text, item)  # pyright: ignore[reportArgumentType]
+        step.__class__ = Step  # pyright: ignore[reportAttributeAccessIssue]
+        return step  # pyright: ignore[reportReturnType]
+
     def _complete(self, turn: object) -> None:
         turn_dict: dict[str, Any] = turn if isinstance(turn, dict) else {}  # pyright: ignore[reportUnknownVariableType]
         status = turn_dict.get("status")
@@ -143,6 +201,7 @@ class TurnState:
 
     def _close_open_items(self, summary_items: object) -> None:
         if not self.open_items:
+            self.deltas.clear()
             return
         by_id: dict[str, dict[str, Any]] = {}
         if isinstance(summary_items, list):
@@ -152,7 +211,7 @@ class TurnState:
         for item_id, started in self.open_items.items():
             closed = by_id.get(item_id)
             if closed is not None:
-                self.steps.append(step_from_item(closed))
+                self.steps.append(self._completed_step(closed))
                 continue
             streamed = "".join(self.deltas.get(item_id, ()))
             item = dict(started)
@@ -180,11 +239,14 @@ def _turn_key(note: Notification) -> tuple[str | None, str | None]:
 class TurnRouter:
     """Which tracked turn each notification belongs to; the tables behind ``CodexClient``."""
 
-    __slots__ = ("_buffers", "_turns")
+    __slots__ = ("_buffers", "_hooks", "_turns")
 
-    def __init__(self) -> None:
+    def __init__(self, hooks: Mapping[str, Callable[[Notification], object]] | None = None) -> None:
+        """``hooks`` maps a method to a function that sees its notifications too (before they
+        are routed), for the few methods the owner acts on itself."""
         self._turns: dict[str, TurnState] = {}
         self._buffers: dict[str, list[tuple[str, Notification]]] = {}
+        self._hooks: dict[str, Callable[[Notification], object]] = dict(hooks or {})
 
     @property
     def tracked_turns(self) -> Mapping[str, TurnState]:
@@ -230,6 +292,9 @@ class TurnRouter:
 
     def route(self, note: Notification) -> TurnState | None:
         """Apply a notification to its turn; ``None`` when no tracked turn owns it."""
+        hook = self._hooks.get(note.method)
+        if hook is not None:
+            hook(note)
         turn_id = note.params.get("turnId")
         if turn_id.__class__ is str:
             # The common case (item and delta events) in one dict lookup.
@@ -264,28 +329,45 @@ class TurnRouter:
             state.wake()
 
 
-_new = object.__new__
-_slots: Mapping[str, Any] = vars(Step)
-# Step is a frozen dataclass; its generated __init__ pays for frozen-ness on every field. One
-# Step is made per event, so the hot path fills the slots directly (same result, ~40% less).
-_set_item_id = _slots["item_id"].__set__
-_set_item_type = _slots["item_type"].__set__
-_set_text = _slots["text"].__set__
-_set_item = _slots["item"].__set__
-_set_partial = _slots["partial"].__set__
+class _StepLayout:
+    """A :class:`Step` under construction: the same slots, without the frozen ``__setattr__``.
+
+    One ``Step`` is made per completed item, and a frozen dataclass pays for its frozenness
+    on every field it sets; building this twin and then switching its ``__class__`` to
+    ``Step`` (allowed because the two layouts are identical) costs half as much and yields
+    an ordinary, frozen ``Step``.
+    """
+
+    __slots__ = Step.__slots__
+
+    def __init__(
+        self,
+        item_id: str,
+        item_type: str,
+        text: str | None,
+        item: dict[str, Any],
+        partial: bool = False,
+    ) -> None:
+        self.item_id = item_id
+        self.item_type = item_type
+        self.text = text
+        self.item = item
+        self.partial = partial
 
 
 def step_from_item(item: dict[str, Any], *, partial: bool = False) -> Step:
     """Make a :class:`Step` of a raw item, with best-effort human text."""
-    item_type = item.get("type")
+    kind = item.get("type")
     item_id = item.get("id", "")
-    step = _new(Step)
-    _set_item_id(step, item_id if item_id.__class__ is str else str(item_id))
-    _set_item_type(step, item_type if isinstance(item_type, str) else "unknown")
-    _set_text(step, _item_text(item))
-    _set_item(step, item)
-    _set_partial(step, partial)
-    return step
+    step = _StepLayout(
+        item_id if item_id.__class__ is str else str(item_id),
+        kind if isinstance(kind, str) else "unknown",
+        _item_text(item, kind),
+        item,
+        partial,
+    )
+    step.__class__ = Step  # pyright: ignore[reportAttributeAccessIssue]
+    return step  # pyright: ignore[reportReturnType]
 
 
 def as_dict(value: object) -> dict[str, Any]:
@@ -306,8 +388,7 @@ def _strings(values: object) -> list[str]:
     return [v for v in values if isinstance(v, str)]  # pyright: ignore[reportUnknownVariableType]
 
 
-def _item_text(item: dict[str, Any]) -> str | None:
-    kind = item.get("type")
+def _item_text(item: dict[str, Any], kind: object) -> str | None:
     if kind in ("agentMessage", "plan"):
         text = item.get("text")
         return text if isinstance(text, str) else None

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
+
+from .._codex_binary import locate_codex
 
 __all__ = ["find_codex_binary", "render_config_toml", "write_codex_home"]
 
@@ -170,17 +171,8 @@ def find_codex_binary() -> str | None:
     """A ``codex`` executable to test against, or ``None``.
 
     Looks at ``$CODEX_BIN``, then the ``openai-codex-cli-bin`` wheel (``codex_cli_bin``), then
-    ``PATH``. Tests usually skip when this returns ``None``.
+    ``PATH``: the same lookup, in the same order, as the stdio transport's default command.
+    Tests usually skip when this returns ``None``.
     """
-    explicit = os.environ.get("CODEX_BIN")
-    if explicit:
-        return explicit
-    try:
-        import codex_cli_bin  # pyright: ignore[reportMissingImports]
-    except ImportError:
-        pass
-    else:
-        bundled: object = codex_cli_bin.bundled_codex_path()  # pyright: ignore[reportUnknownMemberType]
-        if bundled and Path(str(bundled)).is_file():
-            return str(bundled)
-    return shutil.which("codex")
+    found = locate_codex()
+    return None if found is None else found.path

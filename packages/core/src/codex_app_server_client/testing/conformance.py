@@ -25,7 +25,7 @@ import anyio
 import pytest
 
 from ..errors import CodexTransportError
-from ..transport import SupportsSendEof, Transport
+from ..transport import SupportsReceiveBatch, SupportsSendEof, Transport
 
 __all__ = ["TransportConformance", "TransportPeer"]
 
@@ -61,10 +61,13 @@ class TransportConformance:
     Class attributes a subclass may set:
         supports_send_eof: whether the transport implements ``send_eof``. The contract checks
             that the declaration matches the object, then checks ``send_eof`` if present.
+        supports_receive_batch: whether the transport implements ``receive_batch``; the
+            contract checks the declaration, then ``receive_batch`` itself if present.
         large_message_bytes: size of the largest-message test (16 MiB by default).
     """
 
     supports_send_eof: ClassVar[bool] = True
+    supports_receive_batch: ClassVar[bool] = False
     large_message_bytes: ClassVar[int] = 16 * 1024 * 1024
 
     def open_pair(self) -> AbstractAsyncContextManager[tuple[Transport, TransportPeer]]:
@@ -264,3 +267,72 @@ class TransportConformance:
                 # The other direction still works after a half-close.
                 await peer.send(b'{"reply":true}')
                 assert await transport.receive() == b'{"reply":true}'
+
+    def _batching(self, transport: Transport) -> SupportsReceiveBatch | None:
+        """The transport as a batch receiver, after checking that it declared itself right."""
+        assert isinstance(transport, SupportsReceiveBatch) == self.supports_receive_batch
+        return transport if isinstance(transport, SupportsReceiveBatch) else None
+
+    @pytest.mark.anyio
+    async def test_receive_batch_hands_over_a_burst_whole_and_in_order(self) -> None:
+        count = 500
+        async with self.open_pair() as (transport, peer):
+            batching = self._batching(transport)
+            if batching is None:
+                return
+            with anyio.fail_after(WAIT):
+                for i in range(count):
+                    await peer.send(_message(f"down-{i}", 64 + 97 * (i % 5)))
+                got: list[bytes] = []
+                while len(got) < count:
+                    batch = await batching.receive_batch()
+                    assert batch, "receive_batch returned an empty list"
+                    got.extend(batch)
+                assert got == [_message(f"down-{i}", 64 + 97 * (i % 5)) for i in range(count)]
+
+    @pytest.mark.anyio
+    async def test_receive_and_receive_batch_mix_without_loss_or_reordering(self) -> None:
+        count = 40
+        async with self.open_pair() as (transport, peer):
+            batching = self._batching(transport)
+            if batching is None:
+                return
+            with anyio.fail_after(WAIT):
+                for i in range(count):
+                    await peer.send(_message(f"mix-{i}"))
+                got: list[bytes] = []
+                while len(got) < count:
+                    got.append(await transport.receive())
+                    if len(got) < count:
+                        got.extend(await batching.receive_batch())
+                assert got == [_message(f"mix-{i}") for i in range(count)]
+
+    @pytest.mark.anyio
+    async def test_receive_batch_gives_pending_messages_then_end_of_stream(self) -> None:
+        async with self.open_pair() as (transport, peer):
+            batching = self._batching(transport)
+            if batching is None:
+                return
+            with anyio.fail_after(WAIT):
+                await peer.send(b'{"n":1}')
+                await peer.send(b'{"n":2}')
+                await peer.aclose()
+                got: list[bytes] = []
+                while len(got) < 2:
+                    got.extend(await batching.receive_batch())
+                assert got == [b'{"n":1}', b'{"n":2}']
+                with pytest.raises(anyio.EndOfStream):
+                    await batching.receive_batch()
+                with pytest.raises(anyio.EndOfStream):
+                    await batching.receive_batch()
+
+    @pytest.mark.anyio
+    async def test_receive_batch_after_close_raises_transport_error(self) -> None:
+        async with self.open_pair() as (transport, _peer):
+            batching = self._batching(transport)
+            if batching is None:
+                return
+            with anyio.fail_after(WAIT):
+                await transport.aclose()
+                with pytest.raises(CodexTransportError):
+                    await batching.receive_batch()
