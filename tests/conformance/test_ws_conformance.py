@@ -15,6 +15,7 @@ from codex_app_server_client_ws._testing import serve_websocket
 
 class TestWebSocketTransportConformance(TransportConformance):
     supports_send_eof = False
+    supports_receive_batch = True
 
     @asynccontextmanager
     async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer], None]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -25,9 +26,20 @@ class AsyncioLink:
 
     def __init__(self, connection: ClientConnection) -> None:
         self._connection = connection
+        # websockets parses every frame of a socket read at once and queues them in
+        # recv_messages.frames.queue. Peeking at that deque tells whether a whole message is
+        # already there, so receive_batch can drain a burst in one go. It is not public API:
+        # if it ever moves, ready() answers False and batches hold one message each.
+        queue = getattr(getattr(connection.recv_messages, "frames", None), "queue", None)
+        self._queue: deque[Any] | None = queue if isinstance(queue, deque) else None
 
     async def recv(self) -> bytes:
         return await self._connection.recv(decode=False)
+
+    def ready(self) -> bool:
+        queue = self._queue
+        # The first queued frame ends its message (fin): recv() returns without waiting.
+        return bool(queue) and queue[0].fin is True  # pyright: ignore[reportOptionalSubscript]
 
     async def send(self, message: bytes) -> None:
         # text=True sends the (already UTF-8) bytes in a text frame without decoding them.

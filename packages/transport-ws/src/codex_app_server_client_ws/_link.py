@@ -31,6 +31,14 @@ class Link(Protocol):
         """The next message's payload, undecoded; raises ``ConnectionClosed`` at the end."""
         ...
 
+    def ready(self) -> bool:
+        """Whether :meth:`recv` would return a whole message without waiting.
+
+        ``False`` when that cannot be told; the transport then hands over one message per
+        batch, which is correct, only slower.
+        """
+        ...
+
     async def send(self, message: bytes) -> None:
         """Send ``message`` as one text frame; raises ``ConnectionClosed`` when closed."""
         ...

@@ -86,6 +86,7 @@ class WebSocketTransport:
         self._link = link
         self._url = settings.display_url
         self._close_timeout = settings.close_timeout
+        self._max_message_bytes = settings.max_message_bytes
         self._closed = False
         self._close_done = anyio.Event()
         self._eof = False
@@ -133,6 +134,17 @@ class WebSocketTransport:
             CodexTransportError: the connection broke or was closed abnormally (the message
                 gives the close code and reason), or this transport was closed.
         """
+        return (await self._receive(many=False))[0]
+
+    async def receive_batch(self) -> list[bytes]:
+        """The next whole message and every one already queued behind it, in order.
+
+        Ends and failures are those of :meth:`receive`, raised once the messages that came
+        before them have been handed over.
+        """
+        return await self._receive(many=True)
+
+    async def _receive(self, *, many: bool) -> list[bytes]:
         self._check_receivable()
         scope = anyio.CancelScope()
         self._receive_scopes.add(scope)
@@ -142,12 +154,22 @@ class WebSocketTransport:
                 # letting the second fail.
                 async with self._receive_lock:
                     self._check_receivable()
+                    link = self._link
                     try:
-                        return await self._link.recv()
+                        batch = [await link.recv()]
                     except ConnectionClosed as exc:
                         self._record_end(exc)
                         self._check_receivable()
                         raise AssertionError("unreachable: the end was recorded") from exc
+                    if many:
+                        # ready() promises recv() returns at once, so the loop never waits
+                        # and cannot be interrupted half-way.
+                        try:
+                            while link.ready():
+                                batch.append(await link.recv())
+                        except ConnectionClosed as exc:
+                            self._record_end(exc)  # raised by the next call
+                    return batch
         finally:
             self._receive_scopes.discard(scope)
         # Only aclose() cancels this scope: the wait ended because the transport closed.
@@ -160,6 +182,14 @@ class WebSocketTransport:
             return
         if isinstance(exc, ConnectionClosedOK) or _is_plain_eof(exc):
             self._eof = True
+        elif exc.sent is not None and exc.sent.code == 1009:
+            # websockets closes with 1009 itself when a message exceeds max_size.
+            self._failure = (
+                f"the WebSocket connection to {self._url} broke: the server sent a message "
+                f"longer than max_message_bytes={self._max_message_bytes} bytes (close code "
+                "1009). Open the transport with a larger max_message_bytes (or None for no "
+                "limit) if such messages are expected."
+            )
         else:
             self._failure = (
                 f"the WebSocket connection to {self._url} broke: {_describe_close(exc)}; "

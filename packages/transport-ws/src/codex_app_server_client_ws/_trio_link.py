@@ -31,6 +31,12 @@ class TrioLink:
     async def recv(self) -> bytes:
         return await self._connection.recv(decode=False)
 
+    def ready(self) -> bool:
+        # websockets' trio client queues frames in a trio memory channel, whose receive
+        # always checkpoints: draining it could be interrupted between two messages. So no
+        # batching on trio: each batch is one message.
+        return False
+
     async def send(self, message: bytes) -> None:
         # text=True sends the (already UTF-8) bytes in a text frame without decoding them.
         await self._connection.send(message, text=True)
