@@ -26,6 +26,8 @@ from codex_app_server_client import CodexClient
 ITEMS_FULL = 200_000
 ITEMS_SMOKE = 2_000
 DELTAS_PER_ITEM = 3
+ROUNDS = 3
+"""Runs per figure in a full run, SDK and raw alike; the best of them is reported."""
 TARGET = 0.5
 
 _HANDSHAKE = [
@@ -147,13 +149,26 @@ def _measure(runner: Runner, items: int, deltas: int) -> tuple[float, bool]:
     return _rate(measurement), counted == items
 
 
+def _best_of(rounds: int, runner: Runner, items: int, deltas: int) -> tuple[float, bool]:
+    """The best rate of ``rounds`` runs (and whether every run counted right): scheduler
+    noise on a shared machine only ever slows a run down, so the best is the truest."""
+    rates: list[float] = []
+    correct = True
+    for _ in range(rounds):
+        rate, ok = _measure(runner, items, deltas)
+        rates.append(rate)
+        correct = correct and ok
+    return max(rates), correct
+
+
 def run(smoke: bool) -> list[Result]:
     items = ITEMS_SMOKE if smoke else ITEMS_FULL
+    rounds = 1 if smoke else ROUNDS
     results: list[Result] = []
     for transport, sdk, raw in (("stdio", sdk_stdio, raw_stdio), ("ws", sdk_ws, raw_ws)):
         for deltas in (0, DELTAS_PER_ITEM):
-            raw_rate, raw_ok = _measure(raw, items, deltas)
-            sdk_rate, sdk_ok = _measure(sdk, items, deltas)
+            raw_rate, raw_ok = _best_of(rounds, raw, items, deltas)
+            sdk_rate, sdk_ok = _best_of(rounds, sdk, items, deltas)
             shape = "item/completed" if not deltas else f"item/completed + {deltas} deltas each"
             print(
                 f"  throughput {transport} {shape}: sdk {sdk_rate:,.0f}/s raw {raw_rate:,.0f}/s",
@@ -170,7 +185,10 @@ def run(smoke: bool) -> list[Result]:
                     higher_is_better=True,
                     target=TARGET,
                     correct=raw_ok and sdk_ok,
-                    note=f"{items:,} items, {deltas} deltas per item, one turn",
+                    note=(
+                        f"{items:,} items, {deltas} deltas per item, one turn; best of "
+                        f"{rounds} runs each"
+                    ),
                 )
             )
     return results

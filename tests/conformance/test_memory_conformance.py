@@ -11,6 +11,8 @@ from codex_app_server_client.transport import Transport
 
 
 class TestMemoryTransportConformance(TransportConformance):
+    supports_receive_batch = True
+
     @asynccontextmanager
     async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer]]:
         client, server = memory_transport_pair()

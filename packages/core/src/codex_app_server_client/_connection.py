@@ -97,6 +97,9 @@ class Connection:
         # A tuple, replaced on (rare) subscription changes, so dispatching a notification
         # needs no copy and a listener may unsubscribe while being called.
         self._listeners: tuple[NotificationListener, ...] = ()
+        # What the reader calls per notification: the one listener itself (the usual case:
+        # the client's router), or a fan-out over several. Rebuilt when listeners change.
+        self._notify: NotificationListener = _ignore
         self._close_listeners: list[CloseListener] = []
         self._on_server_request = on_server_request
         self._closed: CodexTransportError | None = None
@@ -134,15 +137,32 @@ class Connection:
         Listeners run on the reader task: they must return quickly and not block. An
         exception in a listener is logged and does not affect the connection.
         """
-        self._listeners = (*self._listeners, listener)
+        self._set_listeners((*self._listeners, listener))
 
         def remove() -> None:
             listeners = list(self._listeners)
             if listener in listeners:
                 listeners.remove(listener)
-                self._listeners = tuple(listeners)
+                self._set_listeners(tuple(listeners))
 
         return remove
+
+    def _set_listeners(self, listeners: tuple[NotificationListener, ...]) -> None:
+        self._listeners = listeners
+        if not listeners:
+            self._notify = _ignore
+        elif len(listeners) == 1:
+            self._notify = listeners[0]
+        else:
+
+            def fan_out(note: Notification) -> None:
+                for listener in listeners:
+                    try:
+                        listener(note)
+                    except Exception:
+                        logger.exception("notification listener failed on %s", note.method)
+
+            self._notify = fan_out
 
     def add_close_listener(self, listener: CloseListener) -> None:
         """Call ``listener`` once, with the error, when the connection ends."""
@@ -288,11 +308,10 @@ class Connection:
                     tap.received(data)
                 event = decode(data)
                 if isinstance(event, Notification):
-                    for listener in self._listeners:
-                        try:
-                            listener(event)
-                        except Exception:
-                            logger.exception("notification listener failed on %s", event.method)
+                    try:
+                        self._notify(event)
+                    except Exception:
+                        logger.exception("notification listener failed on %s", event.method)
                 else:
                     self._dispatch_other(event)
 
@@ -376,6 +395,10 @@ class Connection:
                 listener(error)
             except Exception:
                 logger.exception("close listener failed")
+
+
+def _ignore(note: Notification) -> None:
+    """The reader's notification hook while nobody listens."""
 
 
 def _copy_error(error: CodexTransportError) -> CodexTransportError:

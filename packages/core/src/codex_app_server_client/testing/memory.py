@@ -60,6 +60,20 @@ class MemoryTransport:
                 "the in-memory transport was closed while receiving"
             ) from None
 
+    async def receive_batch(self) -> list[bytes]:
+        """Every message queued from the other end, waiting for one if there is none.
+
+        ``anyio.EndOfStream`` once the other end has closed and the queue is empty.
+        """
+        batch = [await self.receive()]
+        stream = self._receive_stream
+        try:
+            while True:
+                batch.append(stream.receive_nowait())
+        except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+            # The end, if that is what came, is raised by the next call.
+            return batch
+
     async def send_eof(self) -> None:
         """Tell the other end that nothing more will be sent; receiving still works."""
         self._send_stream.close()
