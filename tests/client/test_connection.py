@@ -361,3 +361,40 @@ async def test_with_the_opt_in_experimental_methods_are_sent() -> None:
 
             tg.start_soon(answer)
             assert await client.request("collaborationMode/list", {}) == {"data": []}
+
+
+class _OneAtATime:
+    """A transport with only the three required methods: no ``receive_batch``."""
+
+    def __init__(self, inner: MemoryTransport) -> None:
+        self._inner = inner
+
+    async def send(self, message: bytes) -> None:
+        await self._inner.send(message)
+
+    async def receive(self) -> bytes:
+        return await self._inner.receive()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_transport_without_receive_batch_is_read_one_message_at_a_time() -> None:
+    client_end, server = memory_transport_pair()
+    seen: list[str] = []
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(handshake, server)
+            async with CodexClient(_OneAtATime(client_end)) as client:
+                client.on_notification(lambda note: seen.append(note.method))
+
+                async def answer() -> None:
+                    req = await recv(server)
+                    for n in range(3):
+                        await send(server, {"method": f"test/n{n}", "params": {}})
+                    await send(server, {"id": req["id"], "result": {"ok": True}})
+
+                tg.start_soon(answer)
+                assert await client.request("thread/start") == {"ok": True}
+    await server.aclose()
+    assert seen == ["test/n0", "test/n1", "test/n2"]

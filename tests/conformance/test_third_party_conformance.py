@@ -87,6 +87,8 @@ class TcpJsonlPlugin:
 
 
 class TestThirdPartyTransportConformance(TransportConformance):
+    supports_receive_batch = False  # the client's one-message-at-a-time path
+
     @asynccontextmanager
     async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer]]:
         manager = get_plugin_manager()

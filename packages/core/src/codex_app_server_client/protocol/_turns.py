@@ -120,18 +120,13 @@ class TurnState:
 
     def apply(self, note: Notification) -> None:
         """Fold one notification of this turn into the state."""
-        self.activity += 1
         method = note.method
         params = note.params
         if method == "item/completed":
-            item = params.get("item")
-            if isinstance(item, dict):
-                if self.open_items or self.deltas:
-                    item_id = str(item.get("id", ""))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-                    self.open_items.pop(item_id, None)
-                    self.deltas.pop(item_id, None)
-                self.steps.append(self._completed_step(item))  # pyright: ignore[reportUnknownArgumentType]
-        elif method == "item/agentMessage/delta":
+            self.item_completed(params)
+            return
+        self.activity += 1
+        if method == "item/agentMessage/delta":
             item_id = params.get("itemId")
             delta = params.get("delta")
             if item_id.__class__ is str and delta.__class__ is str:
@@ -164,28 +159,48 @@ class TurnState:
             self.waker = None
             waker()
 
-    def _completed_step(self, item: dict[str, Any]) -> Step:
-        """The step of a completed item; also keeps the final-answer candidates current."""
-        kind = item.get("type")
-        if kind == "agentMessage":
-            # The bulk of a turn's items, so its text is taken here without a call.
-            text = item.get("text")
-            if text.__class__ is str:
-                phase = item.get("phase")
-                if phase is None:
-                    self.unphased_answer = text
-                elif phase == "final_answer":
-                    self.final_answer = text
+    def item_completed(self, params: dict[str, Any]) -> None:
+        """Fold in the params of one ``item/completed``: a new step.
+
+        Most events of a turn are these, so the router calls this directly and it builds the
+        step without further calls. It also keeps the final-answer candidates current.
+        """
+        self.activity += 1
+        item = params.get("item")
+        if isinstance(item, dict):
+            item_dict: dict[str, Any] = item  # pyright: ignore[reportUnknownVariableType]
+            if self.open_items or self.deltas:
+                item_key = str(item_dict.get("id", ""))
+                self.open_items.pop(item_key, None)
+                self.deltas.pop(item_key, None)
+            kind = item_dict.get("type")
+            if kind == "agentMessage":
+                text = item_dict.get("text")
+                if text.__class__ is str:
+                    phase = item_dict.get("phase")
+                    if phase is None:
+                        self.unphased_answer = text
+                    elif phase == "final_answer":
+                        self.final_answer = text
+                else:
+                    text = None
             else:
-                text = None
-        else:
-            text = _item_text(item, kind)
-            if kind.__class__ is not str:
-                kind = "unknown"
-        item_id = item.get("id", "")
-        step = _StepLayout(item_id if item_id.__class__ is str else str(item_id), kind, text, item)  # pyright: ignore[reportArgumentType]
-        step.__class__ = Step  # pyright: ignore[reportAttributeAccessIssue]
-        return step  # pyright: ignore[reportReturnType]
+                text = _item_text(item_dict, kind)
+                if kind.__class__ is not str:
+                    kind = "unknown"
+            item_id = item_dict.get("id", "")
+            step = _new(_StepLayout)
+            step.item_id = item_id if item_id.__class__ is str else str(item_id)
+            step.item_type = kind  # pyright: ignore[reportAttributeAccessIssue]
+            step.text = text
+            step.item = item_dict
+            step.partial = False
+            step.__class__ = Step  # pyright: ignore[reportAttributeAccessIssue]
+            self.steps.append(step)  # pyright: ignore[reportArgumentType]
+        waker = self.waker
+        if waker is not None:
+            self.waker = None
+            waker()
 
     def _complete(self, turn: object) -> None:
         turn_dict: dict[str, Any] = turn if isinstance(turn, dict) else {}  # pyright: ignore[reportUnknownVariableType]
@@ -208,10 +223,11 @@ class TurnState:
             for item in summary_items:  # pyright: ignore[reportUnknownVariableType]
                 if isinstance(item, dict) and isinstance(item.get("id"), str):  # pyright: ignore[reportUnknownMemberType]
                     by_id[item["id"]] = item  # pyright: ignore[reportUnknownArgumentType]
-        for item_id, started in self.open_items.items():
+        # A copy: closing an item through item_completed takes it out of open_items.
+        for item_id, started in list(self.open_items.items()):
             closed = by_id.get(item_id)
             if closed is not None:
-                self.steps.append(self._completed_step(closed))
+                self.item_completed({"item": closed})
                 continue
             streamed = "".join(self.deltas.get(item_id, ()))
             item = dict(started)
@@ -300,7 +316,10 @@ class TurnRouter:
             # The common case (item and delta events) in one dict lookup.
             state = self._turns.get(turn_id)  # pyright: ignore[reportArgumentType]
             if state is not None:
-                state.apply(note)
+                if note.method == "item/completed":
+                    state.item_completed(note.params)
+                else:
+                    state.apply(note)
                 return state
         thread_id, turn_id = _turn_key(note)
         if turn_id is not None:
@@ -327,6 +346,9 @@ class TurnRouter:
             if not state.terminal:
                 state.lost = error
             state.wake()
+
+
+_new = object.__new__
 
 
 class _StepLayout:

@@ -61,13 +61,14 @@ class TransportConformance:
     Class attributes a subclass may set:
         supports_send_eof: whether the transport implements ``send_eof``. The contract checks
             that the declaration matches the object, then checks ``send_eof`` if present.
-        supports_receive_batch: whether the transport implements ``receive_batch``; the
-            contract checks the declaration, then ``receive_batch`` itself if present.
+        supports_receive_batch: whether the transport implements ``receive_batch``. ``None``
+            (the default) tests ``receive_batch`` whenever the transport has it; ``True`` or
+            ``False`` also checks that the transport matches the declaration.
         large_message_bytes: size of the largest-message test (16 MiB by default).
     """
 
     supports_send_eof: ClassVar[bool] = True
-    supports_receive_batch: ClassVar[bool] = False
+    supports_receive_batch: ClassVar[bool | None] = None
     large_message_bytes: ClassVar[int] = 16 * 1024 * 1024
 
     def open_pair(self) -> AbstractAsyncContextManager[tuple[Transport, TransportPeer]]:
@@ -270,7 +271,12 @@ class TransportConformance:
 
     def _batching(self, transport: Transport) -> SupportsReceiveBatch | None:
         """The transport as a batch receiver, after checking that it declared itself right."""
-        assert isinstance(transport, SupportsReceiveBatch) == self.supports_receive_batch
+        has_it = isinstance(transport, SupportsReceiveBatch)
+        if self.supports_receive_batch is not None:
+            assert has_it == self.supports_receive_batch, (
+                f"supports_receive_batch = {self.supports_receive_batch}, but the transport "
+                f"{'has' if has_it else 'lacks'} receive_batch"
+            )
         return transport if isinstance(transport, SupportsReceiveBatch) else None
 
     @pytest.mark.anyio
