@@ -12,7 +12,7 @@ import datetime
 import logging
 import ssl
 import traceback
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,7 +20,6 @@ import anyio
 import orjson
 import pytest
 import trustme
-from websockets.http11 import Request
 
 from codex_app_server_client import CodexClient
 from codex_app_server_client.errors import CodexError, CodexTransportError
@@ -28,6 +27,7 @@ from codex_app_server_client_ws._testing import (
     Refusal,
     WebSocketPeer,
     WebSocketTestServer,
+    require_token,
     serve_websocket,
 )
 
@@ -35,20 +35,6 @@ pytestmark = pytest.mark.anyio
 
 WAIT = 10.0
 TOKEN = "tok-SECRET-4f9a1c-never-shown"
-
-
-def require_token(expected: str) -> Callable[[Request], Refusal | None]:
-    """Refuse the handshake the way ``codex app-server --ws-auth capability-token`` does."""
-
-    def check(request: Request) -> Refusal | None:
-        header = request.headers.get("Authorization")
-        if header is None:
-            return Refusal(401, "missing websocket bearer token")
-        if header != f"Bearer {expected}":
-            return Refusal(401, "invalid websocket bearer token")
-        return None
-
-    return check
 
 
 async def greet(server: WebSocketTestServer) -> WebSocketPeer:

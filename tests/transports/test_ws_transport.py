@@ -19,24 +19,10 @@ from codex_app_server_client.hookspecs import hookimpl
 from codex_app_server_client.plugins import get_plugin_manager, resolve_transport
 from codex_app_server_client.transport import SupportsSendEof, Transport, TransportSpec
 from codex_app_server_client_ws import WebSocketTransport, open_websocket
-from codex_app_server_client_ws._testing import Refusal, serve_websocket
+from codex_app_server_client_ws._testing import Refusal, require_token, serve_websocket
 
 WAIT = 10.0
 TOKEN = "s3cret-token-value-1234"
-
-
-def require_token(expected: str) -> Callable[[Request], Refusal | None]:
-    """A handshake check that behaves like `codex app-server --ws-auth capability-token`."""
-
-    def check(request: Request) -> Refusal | None:
-        header = request.headers.get("Authorization")
-        if header is None:
-            return Refusal(401, "missing websocket bearer token")
-        if header != f"Bearer {expected}":
-            return Refusal(401, "invalid websocket bearer token")
-        return None
-
-    return check
 
 
 def refuse_with(status: int, body: str) -> Callable[[Request], Refusal | None]:

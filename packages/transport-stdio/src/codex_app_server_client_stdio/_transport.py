@@ -256,14 +256,8 @@ class StdioTransport:
                 has its exit code and stderr tail), a line exceeded ``max_message_bytes``,
                 or the transport is closed.
         """
-        if self._closing:
-            raise self._closed_error()
-        if self._ready_at < len(self._ready) and not self._receive_lock.locked():
-            # A line already buffered is handed out at once, without a checkpoint.
-            return self._take_one()
-        async with self._receive_lock:
-            await self._fill()
-            return self._take_one()
+        await self._wait_for_lines()
+        return self._take_one()
 
     async def receive_batch(self) -> list[bytes]:
         """Return every line already read from stdout, waiting for one if there is none.
@@ -271,25 +265,30 @@ class StdioTransport:
         The list is never empty; ends and failures are those of :meth:`receive`, raised once
         the lines read before them have been handed out. A cancelled call loses nothing.
         """
-        if self._closing:
-            raise self._closed_error()
-        if self._ready_at < len(self._ready) and not self._receive_lock.locked():
-            return self._take_all()
-        async with self._receive_lock:
-            await self._fill()
-            return self._take_all()
+        await self._wait_for_lines()
+        return self._take_all()
 
     def _closed_error(self) -> CodexTransportError:
         return CodexTransportError("cannot receive: the stdio transport is closed; open a new one")
 
-    async def _fill(self) -> None:
-        """Read until a whole line is buffered, or raise how stdout ended."""
-        while self._ready_at >= len(self._ready):
-            if self._closing:
-                raise self._closed_error()
-            if self._receive_end is not None:
-                raise self._receive_end
-            await self._read_more()
+    async def _wait_for_lines(self) -> None:
+        """Return once a whole line is buffered, or raise how stdout ended.
+
+        The caller takes its lines right after, with no await in between, so no other
+        receiver can take them first.
+        """
+        if self._closing:
+            raise self._closed_error()
+        if self._ready_at < len(self._ready) and not self._receive_lock.locked():
+            # Lines already buffered are handed out at once, without a checkpoint.
+            return
+        async with self._receive_lock:
+            while self._ready_at >= len(self._ready):
+                if self._closing:
+                    raise self._closed_error()
+                if self._receive_end is not None:
+                    raise self._receive_end
+                await self._read_more()
 
     def _take_one(self) -> bytes:
         ready = self._ready

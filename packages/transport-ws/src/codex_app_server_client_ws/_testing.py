@@ -25,7 +25,13 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-__all__ = ["Refusal", "WebSocketPeer", "WebSocketTestServer", "serve_websocket"]
+__all__ = [
+    "Refusal",
+    "WebSocketPeer",
+    "WebSocketTestServer",
+    "require_token",
+    "serve_websocket",
+]
 
 _WAIT = 10.0
 
@@ -36,6 +42,21 @@ class Refusal:
 
     status: int
     body: str
+
+
+def require_token(expected: str) -> Callable[[Request], Refusal | None]:
+    """A handshake check (``serve_websocket(refuse=...)``) that refuses a missing or wrong
+    bearer token the way ``codex app-server --ws-auth capability-token`` does: HTTP 401."""
+
+    def check(request: Request) -> Refusal | None:
+        header = request.headers.get("Authorization")
+        if header is None:
+            return Refusal(401, "missing websocket bearer token")
+        if header != f"Bearer {expected}":
+            return Refusal(401, "invalid websocket bearer token")
+        return None
+
+    return check
 
 
 class WebSocketPeer:

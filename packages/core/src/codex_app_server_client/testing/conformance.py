@@ -18,7 +18,8 @@ contract is its own test with its own id; none sleeps; every wait is bounded.
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import ClassVar, Protocol
 
 import anyio
@@ -269,76 +270,75 @@ class TransportConformance:
                 await peer.send(b'{"reply":true}')
                 assert await transport.receive() == b'{"reply":true}'
 
-    def _batching(self, transport: Transport) -> SupportsReceiveBatch | None:
-        """The transport as a batch receiver, after checking that it declared itself right."""
-        has_it = isinstance(transport, SupportsReceiveBatch)
-        if self.supports_receive_batch is not None:
-            assert has_it == self.supports_receive_batch, (
-                f"supports_receive_batch = {self.supports_receive_batch}, but the transport "
-                f"{'has' if has_it else 'lacks'} receive_batch"
-            )
-        return transport if isinstance(transport, SupportsReceiveBatch) else None
+    @pytest.mark.anyio
+    async def test_receive_batch_support_matches_the_declaration(self) -> None:
+        async with self.open_pair() as (transport, _peer):
+            has_it = isinstance(transport, SupportsReceiveBatch)
+            if self.supports_receive_batch is not None:
+                assert has_it == self.supports_receive_batch, (
+                    f"supports_receive_batch = {self.supports_receive_batch}, but the "
+                    f"transport {'has' if has_it else 'lacks'} receive_batch"
+                )
+
+    @asynccontextmanager
+    async def _open_batching(
+        self,
+    ) -> AsyncGenerator[tuple[SupportsReceiveBatch, Transport, TransportPeer]]:
+        """A connected pair for a ``receive_batch`` contract, each step bounded by WAIT.
+
+        Skips the contract for a transport without ``receive_batch``: it does not apply.
+        """
+        async with self.open_pair() as (transport, peer):
+            if not isinstance(transport, SupportsReceiveBatch):
+                pytest.skip("the transport has no receive_batch")
+            with anyio.fail_after(WAIT):
+                yield transport, transport, peer
 
     @pytest.mark.anyio
     async def test_receive_batch_hands_over_a_burst_whole_and_in_order(self) -> None:
         count = 500
-        async with self.open_pair() as (transport, peer):
-            batching = self._batching(transport)
-            if batching is None:
-                return
-            with anyio.fail_after(WAIT):
-                for i in range(count):
-                    await peer.send(_message(f"down-{i}", 64 + 97 * (i % 5)))
-                got: list[bytes] = []
-                while len(got) < count:
-                    batch = await batching.receive_batch()
-                    assert batch, "receive_batch returned an empty list"
-                    got.extend(batch)
-                assert got == [_message(f"down-{i}", 64 + 97 * (i % 5)) for i in range(count)]
+        expected = [_message(f"down-{i}", 64 + 97 * (i % 5)) for i in range(count)]
+        async with self._open_batching() as (batching, _transport, peer):
+            for message in expected:
+                await peer.send(message)
+            got: list[bytes] = []
+            while len(got) < count:
+                batch = await batching.receive_batch()
+                assert batch, "receive_batch returned an empty list"
+                got.extend(batch)
+            assert got == expected
 
     @pytest.mark.anyio
     async def test_receive_and_receive_batch_mix_without_loss_or_reordering(self) -> None:
-        count = 40
-        async with self.open_pair() as (transport, peer):
-            batching = self._batching(transport)
-            if batching is None:
-                return
-            with anyio.fail_after(WAIT):
-                for i in range(count):
-                    await peer.send(_message(f"mix-{i}"))
-                got: list[bytes] = []
-                while len(got) < count:
-                    got.append(await transport.receive())
-                    if len(got) < count:
-                        got.extend(await batching.receive_batch())
-                assert got == [_message(f"mix-{i}") for i in range(count)]
+        expected = [_message(f"mix-{i}") for i in range(40)]
+        async with self._open_batching() as (batching, transport, peer):
+            for message in expected:
+                await peer.send(message)
+            got: list[bytes] = []
+            while len(got) < len(expected):
+                got.append(await transport.receive())
+                if len(got) < len(expected):
+                    got.extend(await batching.receive_batch())
+            assert got == expected
 
     @pytest.mark.anyio
     async def test_receive_batch_gives_pending_messages_then_end_of_stream(self) -> None:
-        async with self.open_pair() as (transport, peer):
-            batching = self._batching(transport)
-            if batching is None:
-                return
-            with anyio.fail_after(WAIT):
-                await peer.send(b'{"n":1}')
-                await peer.send(b'{"n":2}')
-                await peer.aclose()
-                got: list[bytes] = []
-                while len(got) < 2:
-                    got.extend(await batching.receive_batch())
-                assert got == [b'{"n":1}', b'{"n":2}']
-                with pytest.raises(anyio.EndOfStream):
-                    await batching.receive_batch()
-                with pytest.raises(anyio.EndOfStream):
-                    await batching.receive_batch()
+        async with self._open_batching() as (batching, _transport, peer):
+            await peer.send(b'{"n":1}')
+            await peer.send(b'{"n":2}')
+            await peer.aclose()
+            got: list[bytes] = []
+            while len(got) < 2:
+                got.extend(await batching.receive_batch())
+            assert got == [b'{"n":1}', b'{"n":2}']
+            with pytest.raises(anyio.EndOfStream):
+                await batching.receive_batch()
+            with pytest.raises(anyio.EndOfStream):
+                await batching.receive_batch()
 
     @pytest.mark.anyio
     async def test_receive_batch_after_close_raises_transport_error(self) -> None:
-        async with self.open_pair() as (transport, _peer):
-            batching = self._batching(transport)
-            if batching is None:
-                return
-            with anyio.fail_after(WAIT):
-                await transport.aclose()
-                with pytest.raises(CodexTransportError):
-                    await batching.receive_batch()
+        async with self._open_batching() as (batching, transport, _peer):
+            await transport.aclose()
+            with pytest.raises(CodexTransportError):
+                await batching.receive_batch()
