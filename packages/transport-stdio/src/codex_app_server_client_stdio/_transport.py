@@ -129,8 +129,8 @@ class StdioTransport:
         self._partial_len = 0
         # A sticky end of the receive side: EndOfStream or a CodexTransportError.
         self._receive_end: BaseException | None = None
-        # The scope of a receive blocked on the pipe, so that aclose can end it at once.
-        self._receive_scope: anyio.CancelScope | None = None
+        # Whether a receive is blocked on the pipe, so that aclose can end it at once.
+        self._reading = False
         self._send_broken: str | None = None
         self._eof_sent = False
         self._closing = False
@@ -185,7 +185,14 @@ class StdioTransport:
                 :meth:`send_eof`, or the child stopped reading (it exited or closed stdin).
         """
         self._check_can_send()
-        async with self._send_lock:
+        lock = self._send_lock
+        try:
+            # Uncontended (nearly always): take the lock without the checkpoint that
+            # ``acquire`` makes, since one comes next anyway.
+            lock.acquire_nowait()
+        except anyio.WouldBlock:
+            await lock.acquire()
+        try:
             self._check_can_send()
             # A cancellation that is already due lands here, before any byte is written, so
             # it leaves the transport usable; only one arriving mid-write breaks it (below).
@@ -213,6 +220,8 @@ class StdioTransport:
                 raise CodexTransportError(
                     f"cannot send: {self._send_broken}", stderr_tail=self._tail_or_none()
                 ) from exc
+        finally:
+            lock.release()
 
     def _check_can_send(self) -> None:
         if self._closing:
@@ -279,16 +288,25 @@ class StdioTransport:
         """
         if self._closing:
             raise self._closed_error()
-        if self._ready_at < len(self._ready) and not self._receive_lock.locked():
+        lock = self._receive_lock
+        if self._ready_at < len(self._ready) and not lock.locked():
             # Lines already buffered are handed out at once, without a checkpoint.
             return
-        async with self._receive_lock:
+        try:
+            # Uncontended (the usual single reader): no checkpoint of its own, since the
+            # read below is one whenever it has to wait.
+            lock.acquire_nowait()
+        except anyio.WouldBlock:
+            await lock.acquire()
+        try:
             while self._ready_at >= len(self._ready):
                 if self._closing:
                     raise self._closed_error()
                 if self._receive_end is not None:
                     raise self._receive_end
                 await self._read_more()
+        finally:
+            lock.release()
 
     def _take_one(self) -> bytes:
         ready = self._ready
@@ -360,29 +378,29 @@ class StdioTransport:
 
     async def _read_more(self) -> None:
         """Add the next chunk of stdout to the buffers, or record how stdout ended."""
-        with anyio.CancelScope() as scope:
-            self._receive_scope = scope
-            try:
-                if self._closing:
-                    scope.cancel()
-                chunk = await self._stdout.receive(_READ_CHUNK)
-            except anyio.EndOfStream:
-                await self._settle_after_eof()
-                return
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-                if self._closing:
-                    raise self._closed_error() from exc
-                reason = await self._child_gone_reason("broke its stdout pipe")
-                self._receive_end = CodexTransportError(
-                    f"the connection to {reason}", stderr_tail=self._tail_or_none()
-                )
-                raise self._receive_end from exc
-            finally:
-                self._receive_scope = None
-            self._add_chunk(chunk)
+        # No cancel scope per read (it would cost more than the rest of a small read):
+        # aclose ends a read blocked here by closing stdout, which makes it raise.
+        self._reading = True
+        try:
+            chunk = await self._stdout.receive(_READ_CHUNK)
+        except anyio.EndOfStream:
+            if self._closing:
+                raise self._closed_error() from None
+            await self._settle_after_eof()
             return
-        # Only aclose cancels this scope; an outside cancellation propagates instead.
-        raise self._closed_error()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            if self._closing:
+                raise self._closed_error() from exc
+            reason = await self._child_gone_reason("broke its stdout pipe")
+            self._receive_end = CodexTransportError(
+                f"the connection to {reason}", stderr_tail=self._tail_or_none()
+            )
+            raise self._receive_end from exc
+        finally:
+            self._reading = False
+        if self._closing:
+            raise self._closed_error()
+        self._add_chunk(chunk)
 
     async def _settle_after_eof(self) -> None:
         """Decide what stdout EOF means, from the exit code and the final stderr output."""
@@ -462,9 +480,12 @@ class StdioTransport:
                 await self._closed.wait()
             return
         self._closing = True
-        if self._receive_scope is not None:
-            self._receive_scope.cancel()
         with anyio.CancelScope(shield=True):
+            if self._reading:
+                # Closing stdout makes the blocked read raise (anyio's process streams do
+                # so on every backend), which _read_more turns into "transport closed".
+                with suppress(anyio.BrokenResourceError, OSError):
+                    await self._stdout.aclose()
             try:
                 await self._stop_process()
             finally:
