@@ -5,6 +5,10 @@ event: answers wake their waiting request, notifications go to the listeners (sy
 so they must not block), server requests each run their handler in a task of their own so a
 slow handler (a human approving a command) never stalls the reader.
 
+A lone request sent right after the previous one was answered reads for itself instead (the
+reader task stands aside for it), which saves a task switch per round trip; it dispatches
+whatever comes before its answer just as the reader task would.
+
 When the transport ends, breaks, or the connection is closed, every waiting request fails at
 once with :class:`CodexTransportError`, and so does every later call.
 """
@@ -18,6 +22,7 @@ from typing import Any, Final
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from ._waiting import WaitKit, Wake, Watchdog
 from ._wire_log import WireTap
@@ -98,6 +103,14 @@ class Connection:
         self._tap = wire_tap
         self._engine = JsonRpcConnection()
         self._slots: dict[int, _Slot] = {}
+        # Requests reading their own answers (see _lead and _park): the transport's
+        # receive_batch, once the reader has it; the request reading now; whether the
+        # reader is parked, and its wake-up; whether the last batch answered a lone request.
+        self._receive_batch: Callable[[], Awaitable[list[bytes]]] | None = None
+        self._leader: _Slot | None = None
+        self._reader_parked = False
+        self._unpark: Wake | None = None
+        self._answered_lone = False
         # A tuple, replaced on (rare) subscription changes, so dispatching a notification
         # needs no copy and a listener may unsubscribe while being called.
         self._listeners: tuple[NotificationListener, ...] = ()
@@ -138,7 +151,8 @@ class Connection:
     def add_listener(self, listener: NotificationListener) -> Callable[[], None]:
         """Call ``listener`` for every notification; returns a function that removes it.
 
-        Listeners run on the reader task: they must return quickly and not block. An
+        Listeners run in the task that reads (the reader task, or a request reading its own
+        answer), in the order messages arrive: they must return quickly and not block. An
         exception in a listener is logged and does not affect the connection.
         """
         self._set_listeners((*self._listeners, listener))
@@ -221,16 +235,19 @@ class Connection:
         key = watchdog.arm(slot, deadline)
         # A server that stops reading leaves the send stuck on a full pipe or socket; the
         # request timeout bounds that part too (the watchdog cancels this scope), or the
-        # caller would wait forever. A scope without a deadline of its own costs half as
-        # much as one with a timer, and nearly every send finishes at once.
-        sending = slot.sending = anyio.CancelScope()
+        # caller would wait forever; and so it bounds a request that reads its own answer.
+        # A scope without a deadline of its own costs half as much as one with a timer.
+        scope = slot.sending = anyio.CancelScope()
+        sent = False
         try:
-            with sending:
+            with scope:
                 await self._send(data)
+                sent = True
+                if self._reader_parked and self._leader is None and slot.answer is None:
+                    await self._lead(slot)
             slot.sending = None
-            if sending.cancelled_caught:
-                wake()  # no answer can come to a request that was not sent whole
-            await answered
+            if slot.answer is None and not scope.cancelled_caught and self._closed is None:
+                await answered
         finally:
             del self._slots[request_id]
             if not slot.expired:
@@ -240,7 +257,7 @@ class Connection:
         if slot.answer is not None:
             return slot.answer
         self._raise_if_closed()
-        if sending.cancelled_caught:
+        if not sent:
             raise CodexTimeoutError(
                 f"{method} got no answer within {timeout:g} s: it could not even be sent in "
                 "that time, because the server is not reading what this client sends. Check "
@@ -281,46 +298,98 @@ class Connection:
             self._reader_scope = scope
             try:
                 await self._read_messages()
-            except anyio.EndOfStream:
-                self._fail_all(
-                    CodexTransportError(
-                        "the app-server closed the connection; open a new client to continue"
-                    )
-                )
-            except CodexTransportError as exc:
-                self._fail_all(exc)
-            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-                self._fail_all(
-                    CodexTransportError(f"the connection to the app-server broke: {exc!r}")
-                )
+            except _READ_ENDS as exc:
+                self._fail_all(_read_failure(exc))
+
+    async def _lead(self, slot: _Slot) -> None:
+        """Read and dispatch messages in the requesting task until ``slot`` is answered.
+
+        Called only while the reader task is parked (see :meth:`_park`), so nobody else
+        reads. The answer then reaches its caller without the reader task first waking up
+        to read it and then waking the caller: one event-loop pass less per round trip.
+        Whatever arrives before it is dispatched exactly as the reader task would. Ends on
+        the answer, on the end of the connection, or on cancellation (the caller's, or the
+        watchdog's at the request deadline), and always hands reading back.
+        """
+        receive_batch = self._receive_batch
+        assert receive_batch is not None
+        self._leader = slot
+        try:
+            while slot.answer is None and self._closed is None:
+                try:
+                    batch = await receive_batch()
+                except _READ_ENDS as exc:
+                    self._fail_all(_read_failure(exc))
+                    return
+                self._dispatch_batch(batch)
+        finally:
+            self._leader = None
+            unpark = self._unpark
+            if unpark is not None:
+                self._unpark = None
+                unpark()
 
     async def _read_messages(self) -> None:
         transport = self._transport
-        # One call per batch when the transport can (see SupportsReceiveBatch): a fast
-        # stream then costs one await per chunk read, not one per message.
         if isinstance(transport, SupportsReceiveBatch):
-            receive_batch = transport.receive_batch
+            await self._read_batches(transport.receive_batch)
         else:
             receive = transport.receive
+            while True:
+                self._dispatch_batch([await receive()])
 
-            async def receive_batch() -> list[bytes]:
-                return [await receive()]
+    async def _read_batches(self, receive_batch: Callable[[], Awaitable[list[bytes]]]) -> None:
+        """Read batch after batch (one await per chunk the transport read, not per message).
 
+        A cancelled ``receive_batch`` loses nothing (its contract), so requests may read
+        for themselves while this task is parked (see :meth:`_lead`).
+        """
+        self._receive_batch = receive_batch
+        dispatch = self._dispatch_batch
+        while True:
+            dispatch(await receive_batch())
+            if self._answered_lone:
+                self._answered_lone = False
+                await self._park()
+
+    async def _park(self) -> None:
+        """Stay off the transport while the caller just answered may send its next request.
+
+        Its send takes one event-loop pass, so this task waits two before reading again: a
+        request sent in that window finds nobody reading and reads its own answer (see
+        :meth:`_lead`), and this task waits until it is done. A request whose send is
+        slower simply waits for this task as usual.
+        """
+        checkpoint = anyio.lowlevel.checkpoint
+        self._reader_parked = True
+        try:
+            passes = 2
+            while passes:
+                await checkpoint()
+                passes -= 1
+                if self._leader is not None:
+                    unpark, unparked = self.wait_kit.new_wait()
+                    self._unpark = unpark
+                    await unparked
+                    passes = 2  # that caller, too, may send again at once
+        finally:
+            self._reader_parked = False
+            self._unpark = None
+
+    def _dispatch_batch(self, batch: list[bytes]) -> None:
         decode = self._engine.receive
         tap = self._tap
-        while True:
-            batch = await receive_batch()
-            for data in batch:
-                if tap is not None:
-                    tap.received(data)
-                event = decode(data)
-                if isinstance(event, Notification):
-                    try:
-                        self._notify(event)
-                    except Exception:
-                        logger.exception("notification listener failed on %s", event.method)
-                else:
-                    self._dispatch_other(event)
+        for data in batch:
+            if tap is not None:
+                tap.received(data)
+            event = decode(data)
+            if isinstance(event, Notification):
+                try:
+                    self._notify(event)
+                except Exception:
+                    logger.exception("notification listener failed on %s", event.method)
+            else:
+                self._dispatch_other(event)
 
     def _dispatch_other(self, event: Event) -> None:
         if isinstance(event, Response | ErrorResponse):
@@ -328,6 +397,8 @@ class Connection:
             if slot is not None:
                 slot.answer = event
                 slot.wake()
+                if len(self._slots) == 1 and self._leader is None:
+                    self._answered_lone = True
         elif isinstance(event, ServerRequest):
             assert self._task_group is not None
             self._task_group.start_soon(self._answer_server_request, event)
@@ -402,6 +473,27 @@ class Connection:
                 listener(error)
             except Exception:
                 logger.exception("close listener failed")
+
+
+_READ_ENDS = (
+    anyio.EndOfStream,
+    CodexTransportError,
+    OSError,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+)
+"""How a transport's receive ends or breaks."""
+
+
+def _read_failure(exc: BaseException) -> CodexTransportError:
+    """The error every waiter gets when reading ended with ``exc``."""
+    if isinstance(exc, CodexTransportError):
+        return exc
+    if isinstance(exc, anyio.EndOfStream):
+        return CodexTransportError(
+            "the app-server closed the connection; open a new client to continue"
+        )
+    return CodexTransportError(f"the connection to the app-server broke: {exc!r}")
 
 
 def _ignore(note: Notification) -> None:

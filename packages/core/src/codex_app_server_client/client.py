@@ -413,8 +413,10 @@ class CodexClient(TypedRequests):
     def on_notification(self, listener: Callable[[Notification], None]) -> Callable[[], None]:
         """Call ``listener(notification)`` for every server notification.
 
-        The listener runs on the reader task: keep it quick and non-blocking (hand work to a
-        task or a memory stream). Returns a function that unsubscribes it.
+        The listener is called synchronously, in arrival order, by whichever task reads the
+        connection (the client's reader task, or a request reading its own answer): keep it
+        quick and non-blocking (hand work to a task or a memory stream). Returns a function
+        that unsubscribes it.
         """
         return self._require_connection().add_listener(listener)
 

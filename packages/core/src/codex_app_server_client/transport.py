@@ -86,8 +86,10 @@ class SupportsReceiveBatch(Protocol):
 
         Ends and failures are those of :meth:`Transport.receive`, raised only once no
         message is left to hand over: messages received before the end come first, in
-        a batch of their own. A cancelled call loses no message. Calls to ``receive`` and
-        ``receive_batch`` may be mixed; each message is delivered once, in order.
+        a batch of their own. A cancelled call loses no message and leaves the transport
+        open (core cancels one when a request reading its own answer times out or is
+        cancelled). Calls to ``receive`` and ``receive_batch`` may be mixed; each message
+        is delivered once, in order.
         """
         ...
 

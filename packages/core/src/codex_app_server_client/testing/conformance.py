@@ -337,6 +337,30 @@ class TransportConformance:
                 await batching.receive_batch()
 
     @pytest.mark.anyio
+    async def test_a_cancelled_receive_batch_loses_no_message_and_leaves_it_usable(
+        self,
+    ) -> None:
+        # Stricter than for receive(): a request reading its own answer calls receive_batch,
+        # and a timeout or its caller may cancel it, so the transport must stay open.
+        async with self._open_batching() as (batching, _transport, peer):
+            with anyio.CancelScope() as scope:
+                async with anyio.create_task_group() as tg:
+
+                    async def receive_then_cancel() -> None:
+                        await batching.receive_batch()
+
+                    tg.start_soon(receive_then_cancel)
+                    await anyio.wait_all_tasks_blocked()
+                    scope.cancel()
+            assert scope.cancelled_caught
+            await peer.send(b'{"after":"cancel"}')
+            await peer.send(b'{"and":"more"}')
+            got: list[bytes] = []
+            while len(got) < 2:
+                got.extend(await batching.receive_batch())
+            assert got == [b'{"after":"cancel"}', b'{"and":"more"}']
+
+    @pytest.mark.anyio
     async def test_receive_batch_after_close_raises_transport_error(self) -> None:
         async with self._open_batching() as (batching, transport, _peer):
             await transport.aclose()
