@@ -295,6 +295,13 @@ class TurnRouterMachine(RuleBasedStateMachine):
         tracked = {t.id for t in self.turns.values() if self._tracked(t)}
         assert set(self.router.tracked_turns) == tracked
         assert set(self.router.starting_threads) == set(self.starting)
+        # The per-thread index names exactly the tracked turns of each thread.
+        for thread_id in {t.thread_id for t in self.turns.values()}:
+            on_thread = {turn_id for turn_id, _ in self.router.turns_on(thread_id)}
+            expected = {
+                t.id for t in self.turns.values() if self._tracked(t) and t.thread_id == thread_id
+            }
+            assert on_thread == expected
         for thread_id, buffered in self.router.starting_threads.items():
             # Only the events of the turn being started on that thread may be held.
             for turn_id, _ in buffered:

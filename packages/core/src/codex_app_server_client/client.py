@@ -673,9 +673,7 @@ class CodexClient(TypedRequests):
             raise CodexError(
                 f"a turn is being started on thread {thread_id} already; wait for it to end"
             )
-        for turn_id, state in list(router.tracked_turns.items()):
-            if state.thread_id != thread_id:
-                continue
+        for turn_id, state in router.turns_on(thread_id):
             if state.terminal or state.lost is not None:
                 if turn_id not in self._waiting:
                     router.forget(turn_id)  # a parked turn nobody resumed; it has ended

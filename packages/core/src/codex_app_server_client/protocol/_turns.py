@@ -255,12 +255,14 @@ def _turn_key(note: Notification) -> tuple[str | None, str | None]:
 class TurnRouter:
     """Which tracked turn each notification belongs to; the tables behind ``CodexClient``."""
 
-    __slots__ = ("_buffers", "_hooks", "_turns")
+    __slots__ = ("_buffers", "_by_thread", "_hooks", "_turns")
 
     def __init__(self, hooks: Mapping[str, Callable[[Notification], object]] | None = None) -> None:
         """``hooks`` maps a method to a function that sees its notifications too (before they
         are routed), for the few methods the owner acts on itself."""
         self._turns: dict[str, TurnState] = {}
+        # The same turns by thread, so that checking one thread does not scan them all.
+        self._by_thread: dict[str, dict[str, TurnState]] = {}
         self._buffers: dict[str, list[tuple[str, Notification]]] = {}
         self._hooks: dict[str, Callable[[Notification], object]] = dict(hooks or {})
 
@@ -289,6 +291,7 @@ class TurnRouter:
         if state is None:
             state = TurnState(thread_id, turn_id)
             self._turns[turn_id] = state
+            self._by_thread.setdefault(thread_id, {})[turn_id] = state
         if state.status == "pending":
             state.status = "inProgress"
         for event_turn_id, note in buffered:
@@ -300,11 +303,21 @@ class TurnRouter:
         """The state of a tracked turn."""
         return self._turns.get(turn_id)
 
+    def turns_on(self, thread_id: str) -> list[tuple[str, TurnState]]:
+        """The tracked turns of one thread, by id (a new list: the caller may forget them)."""
+        turns = self._by_thread.get(thread_id)
+        return list(turns.items()) if turns else []
+
     def forget(self, turn_id: str) -> None:
         """Stop tracking a turn; its later events are dropped."""
         state = self._turns.pop(turn_id, None)
         if state is not None:
             state.waker = None
+            turns = self._by_thread.get(state.thread_id)
+            if turns is not None:
+                turns.pop(turn_id, None)
+                if not turns:
+                    del self._by_thread[state.thread_id]
 
     def route(self, note: Notification) -> TurnState | None:
         """Apply a notification to its turn; ``None`` when no tracked turn owns it."""
