@@ -13,11 +13,12 @@ check *what* arrived run on both backends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import anyio.abc
 import orjson
 import pytest
 
@@ -84,6 +85,18 @@ async def answer_with_a_note_first(server: MemoryTransport, count: int) -> None:
         await send(server, {"id": request["id"], "result": {"i": i}})
 
 
+async def one_round_trip(
+    client: CodexClient, server: MemoryTransport, tg: anyio.abc.TaskGroup
+) -> None:
+    """One answered request, so that the next lone request reads for itself.
+
+    The server's side runs in ``tg`` and is not waited for here: waiting would give the
+    reader task time to stop standing aside before the next request is sent.
+    """
+    tg.start_soon(answer_with_a_note_first, server, 1)
+    assert await client.request("test/echo") == {"i": 0}
+
+
 @asyncio_only
 async def test_sequential_requests_read_their_own_answers_in_the_callers_task() -> None:
     with anyio.fail_after(5):
@@ -108,19 +121,15 @@ async def test_every_message_is_dispatched_once_and_in_order_whoever_reads() -> 
 
 async def test_a_request_timing_out_while_reading_for_itself_hands_reading_back() -> None:
     with anyio.fail_after(5):
-        async with connected() as (client, server, seen):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(answer_with_a_note_first, server, 1)
-                assert await client.request("test/echo") == {"i": 0}
+        async with connected() as (client, server, seen), anyio.create_task_group() as tg:
+            await one_round_trip(client, server, tg)
             with pytest.raises(CodexTimeoutError, match="no answer within"):
                 await client.request("test/never", timeout=0.05)
             await recv(server)  # the unanswered request
             # Nobody is waiting on a request now: only the reader task can deliver this.
             await send(server, {"method": "test/progress", "params": {"i": 1}})
             await seen.wait_for(2)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(answer_with_a_note_first, server, 1)
-                assert await client.request("test/echo") == {"i": 0}
+            await one_round_trip(client, server, tg)
     assert [i for i, _ in seen.items] == [0, 1, 0]
 
 
@@ -128,8 +137,7 @@ async def test_a_request_timing_out_while_reading_for_itself_hands_reading_back(
 async def test_a_timeout_ends_a_request_that_was_reading_for_itself() -> None:
     with anyio.fail_after(5):
         async with connected() as (client, server, seen), anyio.create_task_group() as tg:
-            tg.start_soon(answer_with_a_note_first, server, 1)
-            assert await client.request("test/echo") == {"i": 0}
+            await one_round_trip(client, server, tg)
 
             async def note_but_never_answer() -> None:
                 await recv(server)
@@ -145,12 +153,10 @@ async def test_a_timeout_ends_a_request_that_was_reading_for_itself() -> None:
 
 async def test_cancelling_a_request_that_reads_for_itself_hands_reading_back() -> None:
     with anyio.fail_after(5):
-        async with connected() as (client, server, seen):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(answer_with_a_note_first, server, 1)
-                assert await client.request("test/echo") == {"i": 0}
+        async with connected() as (client, server, seen), anyio.create_task_group() as tg:
+            await one_round_trip(client, server, tg)
             with anyio.CancelScope() as scope:
-                async with anyio.create_task_group() as tg:
+                async with anyio.create_task_group() as inner:
 
                     async def note_then_cancel() -> None:
                         await recv(server)
@@ -158,22 +164,19 @@ async def test_cancelling_a_request_that_reads_for_itself_hands_reading_back() -
                         await seen.wait_for(2)
                         scope.cancel()
 
-                    tg.start_soon(note_then_cancel)
+                    inner.start_soon(note_then_cancel)
                     await client.request("test/cancelled")
             assert scope.cancelled_caught
             await send(server, {"method": "test/progress", "params": {"i": 2}})
             await seen.wait_for(3)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(answer_with_a_note_first, server, 1)
-                assert await client.request("test/echo") == {"i": 0}
+            await one_round_trip(client, server, tg)
     assert [i for i, _ in seen.items] == [0, 1, 2, 0]
 
 
 async def test_a_request_made_while_another_reads_for_itself_gets_its_own_answer() -> None:
     with anyio.fail_after(5):
         async with connected() as (client, server, _seen), anyio.create_task_group() as tg:
-            tg.start_soon(answer_with_a_note_first, server, 1)
-            assert await client.request("test/echo") == {"i": 0}
+            await one_round_trip(client, server, tg)
             results: dict[str, Any] = {}
 
             async def ask(name: str) -> None:
@@ -187,41 +190,37 @@ async def test_a_request_made_while_another_reads_for_itself_gets_its_own_answer
 
             tg.start_soon(answer_the_second_first)
             async with anyio.create_task_group() as inner:
-                inner.start_soon(ask, "b")
-                inner.start_soon(ask, "c")
+                inner.start_soon(ask, "c")  # sent on the next pass, while "b" reads
+                await ask("b")
     assert results == {"b": {"for": "b"}, "c": {"for": "c"}}
+
+
+async def fail_an_unanswered_request(
+    client: CodexClient, server: MemoryTransport, end: Callable[[], Awaitable[None]], match: str
+) -> None:
+    """Send a request that is never answered, run ``end`` once the server has it, and check
+    that the request fails with a transport error matching ``match``."""
+    async with anyio.create_task_group() as tg:
+
+        async def end_after_request() -> None:
+            await recv(server)
+            await end()
+
+        tg.start_soon(end_after_request)
+        with pytest.raises(CodexTransportError, match=match):
+            await client.request("test/unanswered", timeout=60)
 
 
 async def test_the_server_ending_fails_a_request_that_reads_for_itself() -> None:
     with anyio.fail_after(5):
-        async with connected() as (client, server, _seen):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(answer_with_a_note_first, server, 1)
-                assert await client.request("test/echo") == {"i": 0}
-            async with anyio.create_task_group() as tg:
-
-                async def end_after_request() -> None:
-                    await recv(server)
-                    await server.aclose()
-
-                tg.start_soon(end_after_request)
-                with pytest.raises(CodexTransportError, match="closed the connection"):
-                    await client.request("test/unanswered", timeout=60)
+        async with connected() as (client, server, _seen), anyio.create_task_group() as tg:
+            await one_round_trip(client, server, tg)
+            await fail_an_unanswered_request(client, server, server.aclose, "closed the connection")
             assert client.closed
 
 
 async def test_closing_the_client_fails_a_request_that_reads_for_itself() -> None:
     with anyio.fail_after(5):
-        async with connected() as (client, server, _seen):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(answer_with_a_note_first, server, 1)
-                assert await client.request("test/echo") == {"i": 0}
-            async with anyio.create_task_group() as tg:
-
-                async def close_after_request() -> None:
-                    await recv(server)
-                    await client.aclose()
-
-                tg.start_soon(close_after_request)
-                with pytest.raises(CodexTransportError, match="closed"):
-                    await client.request("test/unanswered", timeout=60)
+        async with connected() as (client, server, _seen), anyio.create_task_group() as tg:
+            await one_round_trip(client, server, tg)
+            await fail_an_unanswered_request(client, server, client.aclose, "closed")
