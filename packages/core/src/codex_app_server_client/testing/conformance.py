@@ -18,7 +18,7 @@ contract is its own test with its own id; none sleeps; every wait is bounded.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import ClassVar, Protocol
 
@@ -48,6 +48,20 @@ class TransportPeer(Protocol):
     async def receive(self) -> bytes: ...
 
     async def aclose(self) -> None: ...
+
+
+async def _cancel_while_waiting(receive: Callable[[], Awaitable[object]]) -> None:
+    """Start ``receive`` in a task, cancel it once it is blocked, and check it was cancelled."""
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+
+            async def receive_then_cancel() -> None:
+                await receive()
+
+            tg.start_soon(receive_then_cancel)
+            await anyio.wait_all_tasks_blocked()
+            scope.cancel()
+    assert scope.cancelled_caught
 
 
 def _message(tag: str, size: int = 0) -> bytes:
@@ -234,16 +248,7 @@ class TransportConformance:
     async def test_a_cancelled_receive_loses_no_message(self) -> None:
         async with self.open_pair() as (transport, peer):
             with anyio.fail_after(WAIT):
-                with anyio.CancelScope() as scope:
-                    async with anyio.create_task_group() as tg:
-
-                        async def receive_then_cancel() -> None:
-                            await transport.receive()
-
-                        tg.start_soon(receive_then_cancel)
-                        await anyio.wait_all_tasks_blocked()
-                        scope.cancel()
-                assert scope.cancelled_caught
+                await _cancel_while_waiting(transport.receive)
                 await peer.send(b'{"after":"cancel"}')
                 try:
                     got = await transport.receive()
@@ -343,16 +348,7 @@ class TransportConformance:
         # Stricter than for receive(): a request reading its own answer calls receive_batch,
         # and a timeout or its caller may cancel it, so the transport must stay open.
         async with self._open_batching() as (batching, _transport, peer):
-            with anyio.CancelScope() as scope:
-                async with anyio.create_task_group() as tg:
-
-                    async def receive_then_cancel() -> None:
-                        await batching.receive_batch()
-
-                    tg.start_soon(receive_then_cancel)
-                    await anyio.wait_all_tasks_blocked()
-                    scope.cancel()
-            assert scope.cancelled_caught
+            await _cancel_while_waiting(batching.receive_batch)
             await peer.send(b'{"after":"cancel"}')
             await peer.send(b'{"and":"more"}')
             got: list[bytes] = []
