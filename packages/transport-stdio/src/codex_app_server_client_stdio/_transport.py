@@ -186,12 +186,7 @@ class StdioTransport:
         """
         self._check_can_send()
         lock = self._send_lock
-        try:
-            # Uncontended (nearly always): take the lock without the checkpoint that
-            # ``acquire`` makes, since one comes next anyway.
-            lock.acquire_nowait()
-        except anyio.WouldBlock:
-            await lock.acquire()
+        await _take(lock)  # the checkpoint below is the send's cancellation point
         try:
             self._check_can_send()
             # A cancellation that is already due lands here, before any byte is written, so
@@ -292,12 +287,7 @@ class StdioTransport:
         if self._ready_at < len(self._ready) and not lock.locked():
             # Lines already buffered are handed out at once, without a checkpoint.
             return
-        try:
-            # Uncontended (the usual single reader): no checkpoint of its own, since the
-            # read below is one whenever it has to wait.
-            lock.acquire_nowait()
-        except anyio.WouldBlock:
-            await lock.acquire()
+        await _take(lock)  # the read below is a checkpoint whenever it has to wait
         try:
             while self._ready_at >= len(self._ready):
                 if self._closing:
@@ -691,6 +681,18 @@ async def open_stdio(url: str, options: Mapping[str, Any]) -> AsyncGenerator[Std
             # The drain normally ends when the pipe closes; a grandchild holding the
             # stderr pipe open must not keep this block from exiting.
             tg.cancel_scope.cancel()
+
+
+async def _take(lock: anyio.Lock) -> None:
+    """Acquire ``lock``; when it is free (nearly always), without a checkpoint of its own.
+
+    ``Lock.acquire`` checks for cancellation even when the lock is free; both callers reach
+    a checkpoint right after anyway, so on the hot path that check would only be paid twice.
+    """
+    try:
+        lock.acquire_nowait()
+    except anyio.WouldBlock:
+        await lock.acquire()
 
 
 def _clean_lines(lines: list[bytes]) -> list[bytes]:
