@@ -29,6 +29,7 @@ import orjson
 
 from _common import Result
 from codex_app_server_client import CodexClient, CodexTransportError
+from codex_app_server_client.client import TurnStream
 from codex_app_server_client.testing import MemoryTransport, memory_transport_pair
 
 __all__ = ["BenchServer", "OnTurn", "run", "step_event", "turn_completed"]
@@ -194,20 +195,16 @@ async def _sdk_round(turns: int, steps: int) -> tuple[float, float, list[str], l
     client_end, server_end = memory_transport_pair()
     server = BenchServer(interleaved(turns, steps), record=True)
     failures: list[str] = []
+    received: list[tuple[TurnStream, list[str]]] = []
 
     async def consume(client: CodexClient) -> None:
+        # Like the raw reader, the timed loop only files each step under its turn; what
+        # was filed is checked once the clock has stopped.
         stream = client.chat("go")
-        seen = 0
+        seen: list[str] = []
+        received.append((stream, seen))
         async for step in stream:
-            turn_id = stream.turn_id
-            assert turn_id is not None
-            if step.item_id != item_id(turn_id, seen):
-                failures.append(f"turn {turn_id}: step {seen} was {step.item_id}")
-            seen += 1
-        if seen != steps:
-            failures.append(f"turn {stream.turn_id}: {seen} steps, expected {steps}")
-        if stream.result.final_text != f"step {steps - 1}":
-            failures.append(f"turn {stream.turn_id}: final text {stream.result.final_text!r}")
+            seen.append(step.item_id)
 
     async with anyio.create_task_group() as server_group:
         server_group.start_soon(server.serve, server_end)
@@ -220,8 +217,29 @@ async def _sdk_round(turns: int, steps: int) -> tuple[float, float, list[str], l
             router = client._router  # pyright: ignore[reportPrivateUsage]
             if router.tracked_turns or router.starting_threads:
                 failures.append("turns still tracked after every consumer finished")
+    failures += _check(received, turns, steps)
     handshake = 1  # the initialize answer is sent before the clock starts
     return elapsed, server.burst_at - start, failures, server.sent[handshake:]
+
+
+def _check(received: list[tuple[TurnStream, list[str]]], turns: int, steps: int) -> list[str]:
+    """Every turn got exactly its own steps, in order, and the right final text."""
+    failures: list[str] = []
+    if len(received) != turns:
+        failures.append(f"{len(received)} turns ran, expected {turns}")
+    turn_ids: set[str] = set()
+    for stream, seen in received:
+        result = stream.result  # the stream let go of its turn; the result names it
+        turn_id = result.turn_id
+        turn_ids.add(turn_id)
+        expected = [item_id(turn_id, index) for index in range(steps)]
+        if seen != expected:
+            failures.append(f"turn {turn_id}: got {seen[:3]}... ({len(seen)} steps), not its own")
+        if result.final_text != f"step {steps - 1}":
+            failures.append(f"turn {turn_id}: final text {result.final_text!r}")
+    if len(turn_ids) != len(received):
+        failures.append("two streams were given the same turn")
+    return failures
 
 
 async def _raw_round(messages: list[bytes]) -> tuple[float, bool]:

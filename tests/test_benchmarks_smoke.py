@@ -12,6 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
+import pytest
+
+from codex_app_server_client.protocol import TurnRouter, TurnState
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
 
@@ -61,3 +66,33 @@ def test_every_benchmark_runs_and_is_correct_at_smoke_size(tmp_path: Path) -> No
         if row["benchmark"] in CHECKED:
             assert row["correct"] is True, f"{row['figure']}: {row['note']}"
             assert row["target"] is not None, f"{row['figure']}: no target"
+
+
+def _concurrency_failures(monkeypatch: pytest.MonkeyPatch, sabotage: bool) -> list[str]:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # pyright: ignore[reportUnknownMemberType]
+    import bench_concurrency  # pyright: ignore[reportMissingImports]
+
+    if sabotage:
+        route = TurnRouter.route
+
+        def swap_two_turns(
+            self: TurnRouter, method: str, params: dict[str, Any]
+        ) -> TurnState | None:
+            # A router that is fast and wrong: it files turn 1's steps under turn 2.
+            if method == "item/completed" and params.get("turnId") == "tu-1":
+                params = {**params, "turnId": "tu-2"}
+            return route(self, method, params)
+
+        monkeypatch.setattr(TurnRouter, "route", swap_two_turns)
+    sdk_round = bench_concurrency._sdk_round  # pyright: ignore[reportPrivateUsage]
+    _, _, failures, _ = anyio.run(sdk_round, 4, 3)
+    return failures
+
+
+def test_the_concurrency_check_fails_a_router_that_mixes_up_turns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _concurrency_failures(monkeypatch, sabotage=False) == []
+    failures = _concurrency_failures(monkeypatch, sabotage=True)
+    assert any("tu-1" in failure for failure in failures), failures
+    assert any("tu-2" in failure for failure in failures), failures

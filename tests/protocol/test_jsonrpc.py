@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from codex_app_server_client.protocol import (
     ErrorResponse,
+    Event,
     JsonRpcConnection,
     Malformed,
     Notification,
@@ -219,3 +220,39 @@ def test_out_of_order_responses_reach_the_right_request(methods: list[str], rnd:
         event = conn.receive(orjson.dumps({"id": request_id, "result": {"echo": method}}))
         assert event == Response(request_id, method, {"echo": method})
     assert conn.pending == {}
+
+
+def _batch_events(conn: JsonRpcConnection, batch: list[bytes]) -> list[Event]:
+    events: list[Event] = []
+    conn.receive_batch(
+        batch, lambda method, params: events.append(Notification(method, params)), events.append
+    )
+    return events
+
+
+@settings(max_examples=200)
+@given(st.lists(message_like, max_size=8), st.integers(0, 5), st.lists(st.binary(max_size=12)))
+def test_a_batch_yields_the_events_of_its_messages_received_one_by_one_in_order(
+    messages: list[dict[str, Any]], outstanding: int, junk: list[bytes]
+) -> None:
+    batch = [orjson.dumps(m) for m in messages] + junk
+    one_by_one, batched = JsonRpcConnection(), JsonRpcConnection()
+    for conn in (one_by_one, batched):
+        for _ in range(outstanding):
+            conn.send_request("x", {})
+    assert _batch_events(batched, batch) == [one_by_one.receive(data) for data in batch]
+    assert batched.pending == one_by_one.pending
+
+
+def test_a_callback_error_propagates_and_leaves_the_rest_of_the_batch_unread() -> None:
+    seen: list[str] = []
+
+    def fail_on_b(method: str, params: dict[str, Any]) -> None:
+        seen.append(method)
+        if method == "b":
+            raise RuntimeError("listener bug")
+
+    batch = [orjson.dumps({"method": name}) for name in ("a", "b", "c")]
+    with pytest.raises(RuntimeError, match="listener bug"):
+        JsonRpcConnection().receive_batch(batch, fail_on_b, lambda event: None)
+    assert seen == ["a", "b"]

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from codex_app_server_client.models import Step
-from codex_app_server_client.protocol import Notification, TurnState, pick_final_text
+from codex_app_server_client.protocol import TurnState, pick_final_text
 from codex_app_server_client.protocol._turns import step_from_item
 
 
-def completed(item: dict[str, Any]) -> Notification:
-    return Notification("item/completed", {"threadId": "th", "turnId": "tu", "item": item})
+def completed(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return "item/completed", {"threadId": "th", "turnId": "tu", "item": item}
 
 
 def message(item_id: str, text: str, phase: str | None = None) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def message(item_id: str, text: str, phase: str | None = None) -> dict[str, Any]
 def test_a_step_the_state_builds_equals_one_built_by_hand_and_is_frozen() -> None:
     state = TurnState("th", "tu")
     item = message("m1", "hello")
-    state.apply(completed(item))
+    state.apply(*completed(item))
     (step,) = state.steps
     assert type(step) is Step
     assert step == Step("m1", "agentMessage", "hello", item)
@@ -51,14 +51,14 @@ def test_the_tracked_answer_is_what_pick_final_text_picks_from_the_same_items(
 ) -> None:
     state = TurnState("th", "tu")
     for item in items:
-        state.apply(completed(item))
+        state.apply(*completed(item))
     assert state.live_final_text == pick_final_text(items)
 
 
 def test_letting_go_of_steps_keeps_the_answer_and_the_step_numbers() -> None:
     state = TurnState("th", "tu")
     for index in range(5):
-        state.apply(completed(message(f"m{index}", f"text {index}")))
+        state.apply(*completed(message(f"m{index}", f"text {index}")))
     state.let_go(3)
     assert [s.item_id for s in state.steps] == ["m3", "m4"]
     assert state.dropped == 3
@@ -75,11 +75,9 @@ def test_deltas_of_an_item_are_dropped_when_it_completes_even_if_it_never_starte
     state = TurnState("th", "tu")
     for piece in ("he", "llo"):
         state.apply(
-            Notification(
-                "item/agentMessage/delta",
-                {"threadId": "th", "turnId": "tu", "itemId": "m1", "delta": piece},
-            )
+            "item/agentMessage/delta",
+            {"threadId": "th", "turnId": "tu", "itemId": "m1", "delta": piece},
         )
     assert state.deltas == {"m1": ["he", "llo"]}
-    state.apply(completed(message("m1", "hello")))
+    state.apply(*completed(message("m1", "hello")))
     assert state.deltas == {}

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from codex_app_server_client.protocol import Notification, TurnRouter
+from codex_app_server_client.protocol import TurnRouter
 
 THREADS = ("thread-a", "thread-b", "thread-c")
 STATUSES = ("completed", "interrupted", "failed")
@@ -81,7 +81,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
 
     def _route(self, turn: _Turn | None, method: str, params: dict[str, Any]) -> None:
         """Send a notification, and note the wake-up it owes the turn's waiter."""
-        self.router.route(Notification(method, params))
+        self.router.route(method, params)
         if turn is not None and self._tracked(turn) and turn.waker_set:
             # The router owed this waiter one call (counted by the waker itself); a second
             # call, or none, leaves waker_calls off zero and fails the invariant.
@@ -221,7 +221,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
     )
     def thread_sign_of_life(self, thread_id: str, method: str) -> None:
         # No turn id: activity for the thread's running tracked turn, if any.
-        self.router.route(Notification(method, {"threadId": thread_id, "status": {}}))
+        self.router.route(method, {"threadId": thread_id, "status": {}})
         for turn in self.turns.values():
             if (
                 turn.thread_id == thread_id
@@ -266,7 +266,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
         if thread_id is not None:
             params["threadId"] = thread_id
         item = {"type": "agentMessage", "id": self._new_id("item"), "text": "not yours"}
-        self.router.route(Notification("item/completed", {**params, "item": item}))
+        self.router.route("item/completed", {**params, "item": item})
 
     @rule()
     def connection_lost(self) -> None:

@@ -62,6 +62,8 @@ ServerRequestError = CodexServerRequestError
 
 
 NotificationListener = Callable[[Notification], object]
+NotificationRoute = Callable[[str, dict[str, Any]], object]
+"""The owner's own handler of every notification, given its method and params."""
 ServerRequestHandler = Callable[[ServerRequest], Awaitable[Any]]
 CloseListener = Callable[[CodexTransportError], None]
 
@@ -95,6 +97,7 @@ class Connection:
         transport: Transport,
         *,
         on_server_request: ServerRequestHandler | None = None,
+        route: NotificationRoute | None = None,
         overload_retries: int = 4,
         overload_backoff: float = 0.05,
         wire_tap: WireTap | None = None,
@@ -111,12 +114,16 @@ class Connection:
         self._reader_parked = False
         self._unpark: Wake | None = None
         self._answered_lone = False
+        # The owner's route, called first for every notification with (method, params): no
+        # Notification object is made per event unless someone listens for those.
+        self._route = route
         # A tuple, replaced on (rare) subscription changes, so dispatching a notification
         # needs no copy and a listener may unsubscribe while being called.
         self._listeners: tuple[NotificationListener, ...] = ()
-        # What the reader calls per notification: the one listener itself (the usual case:
-        # the client's router), or a fan-out over several. Rebuilt when listeners change.
-        self._notify: NotificationListener = _ignore
+        # What the reader calls per notification (route and listeners, each guarded);
+        # rebuilt when listeners change.
+        self._deliver: NotificationRoute = _ignore
+        self._set_listeners(())
         self._close_listeners: list[CloseListener] = []
         self._on_server_request = on_server_request
         self._closed: CodexTransportError | None = None
@@ -167,20 +174,37 @@ class Connection:
 
     def _set_listeners(self, listeners: tuple[NotificationListener, ...]) -> None:
         self._listeners = listeners
+        route = self._route
+        # One closure per case, so the usual one (a route and nobody else) costs one guarded
+        # call per event. A failing listener is logged and the batch carries on.
         if not listeners:
-            self._notify = _ignore
-        elif len(listeners) == 1:
-            self._notify = listeners[0]
-        else:
+            if route is None:
+                self._deliver = _ignore
+                return
 
-            def fan_out(note: Notification) -> None:
-                for listener in listeners:
-                    try:
-                        listener(note)
-                    except Exception:
-                        logger.exception("notification listener failed on %s", note.method)
+            def deliver_routed(method: str, params: dict[str, Any]) -> None:
+                try:
+                    route(method, params)
+                except Exception:
+                    logger.exception("routing the notification %s failed", method)
 
-            self._notify = fan_out
+            self._deliver = deliver_routed
+            return
+
+        def deliver(method: str, params: dict[str, Any]) -> None:
+            if route is not None:
+                try:
+                    route(method, params)
+                except Exception:
+                    logger.exception("routing the notification %s failed", method)
+            note = Notification(method, params)
+            for listener in listeners:
+                try:
+                    listener(note)
+                except Exception:
+                    logger.exception("notification listener failed on %s", method)
+
+        self._deliver = deliver
 
     def add_close_listener(self, listener: CloseListener) -> None:
         """Call ``listener`` once, with the error, when the connection ends."""
@@ -377,19 +401,11 @@ class Connection:
             self._unpark = None
 
     def _dispatch_batch(self, batch: list[bytes]) -> None:
-        decode = self._engine.receive
         tap = self._tap
-        for data in batch:
-            if tap is not None:
+        if tap is not None:
+            for data in batch:
                 tap.received(data)
-            event = decode(data)
-            if isinstance(event, Notification):
-                try:
-                    self._notify(event)
-                except Exception:
-                    logger.exception("notification listener failed on %s", event.method)
-            else:
-                self._dispatch_other(event)
+        self._engine.receive_batch(batch, self._deliver, self._dispatch_other)
 
     def _dispatch_other(self, event: Event) -> None:
         if isinstance(event, Response | ErrorResponse):
@@ -496,7 +512,7 @@ def _read_failure(exc: BaseException) -> CodexTransportError:
     return CodexTransportError(f"the connection to the app-server broke: {exc!r}")
 
 
-def _ignore(note: Notification) -> None:
+def _ignore(method: str, params: dict[str, Any]) -> None:
     """The reader's notification hook while nobody listens."""
 
 

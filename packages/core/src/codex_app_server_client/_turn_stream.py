@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -15,7 +15,7 @@ from .errors import (
     CodexTurnInactiveError,
 )
 from .models import ChatResult, Continuation, FinalTextSource, Step
-from .protocol import TurnState, pick_final_text
+from .protocol import TERMINAL_STATUSES, TurnState, pick_final_text
 from .protocol._turns import as_dict, as_dicts
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ class TurnStream:
         self._watch_key: int | None = None
         self._wake: Callable[[], None] | None = None
         self._expired = False
+        # The client's clock and wake-ups, bound once the stream is attached.
+        self._now: Callable[[], float] = _not_attached
+        self._new_wait: Callable[[], tuple[Callable[[], None], Awaitable[None]]] = _not_attached
 
     # -- public --------------------------------------------------------------------------
 
@@ -116,13 +119,28 @@ class TurnStream:
                 # The caller has taken every step: the client keeps none of them, so a long
                 # turn streamed through chat() holds only what has not been handed out yet.
                 state.let_go(len(steps))
-            if state.terminal:
+            if state.status in TERMINAL_STATUSES:
                 await self._finish(state)
                 raise StopAsyncIteration
             if state.lost is not None:
                 self._release()
                 raise _fresh(state.lost)
-            await self._wait(state)
+            # Wait for the reader. Inline, not a helper coroutine: with many turns in flight
+            # this runs once per event, and a coroutine frame per wait is a measurable share.
+            wake, waiting = self._prepare_wait(state)
+            try:
+                await waiting
+            finally:
+                self._deadline = None
+                self._wake = None
+                if state.waker is wake:
+                    state.waker = None
+            if state.activity != self._seen:
+                self._seen = state.activity
+                self._idle_since = self._now()
+            elif self._expired:
+                self._expired = False
+                self._park(state)
 
     async def collect(self) -> ChatResult:
         """Run the turn to its end and return its result (what ``chat_once`` does)."""
@@ -162,44 +180,39 @@ class TurnStream:
         self._state = state
         # Steps before state.dropped were handed out earlier and are gone.
         self._cursor = max(self._cursor, state.dropped)
-        self._idle_since = client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
+        kit = client._wait_kit  # pyright: ignore[reportPrivateUsage]
+        self._now = kit.now
+        self._new_wait = kit.new_wait
+        self._idle_since = kit.now()
         self._seen = state.activity
         return state
 
-    async def _wait(self, state: TurnState) -> None:
-        client = self._client
-        kit = client._wait_kit  # pyright: ignore[reportPrivateUsage]
+    def _prepare_wait(self, state: TurnState) -> tuple[Callable[[], None], Awaitable[None]]:
+        """Set up one wait for the turn's next change; the caller awaits the second item.
+
+        Restarts the inactivity clock if events came while the caller was busy, raises
+        :class:`CodexTurnInactiveError` if the deadline has already passed, and has the
+        client's watchdog keep the deadline (armed once per stream, not once per wait).
+        """
         if state.activity != self._seen:
             # Events came while the caller was busy with earlier steps: the turn is alive.
             self._seen = state.activity
-            self._idle_since = kit.now()
+            self._idle_since = self._now()
         self._expired = False
         timeout = self._timeout
+        # A turn waiting on our own handler (a human approving) is not inactive.
         timed = timeout is not None and state.client_requests == 0
         deadline = self._idle_since + timeout if timeout is not None else 0.0
-        if timed and deadline <= kit.now():
+        if timed and deadline <= self._now():
             self._park(state)
-        wake, waiting = kit.new_wait()
+        wake, waiting = self._new_wait()
         state.waker = wake
         if timed:
-            # A turn waiting on our own handler (a human approving) is not inactive.
             self._deadline = deadline
             self._wake = wake
             if self._watch_key is None:
-                self._watch_key = client._watchdog.arm(self, deadline)  # pyright: ignore[reportPrivateUsage]
-        try:
-            await waiting
-        finally:
-            self._deadline = None
-            self._wake = None
-            if state.waker is wake:
-                state.waker = None
-        if state.activity != self._seen:
-            self._seen = state.activity
-            self._idle_since = kit.now()
-        elif self._expired:
-            self._expired = False
-            self._park(state)
+                self._watch_key = self._client._watchdog.arm(self, deadline)  # pyright: ignore[reportPrivateUsage]
+        return wake, waiting
 
     def deadline_reached(self, now: float) -> float | None:
         """Called by the client's watchdog when this stream's watched deadline falls due."""
@@ -310,6 +323,10 @@ class TurnStream:
         state, self._state = self._state, None
         if state is not None:
             self._client._release(state)  # pyright: ignore[reportPrivateUsage]
+
+
+def _not_attached() -> Any:
+    raise RuntimeError("the stream is not attached to a turn yet")
 
 
 def _fresh(error: BaseException) -> BaseException:

@@ -304,12 +304,12 @@ class CodexClient(TypedRequests):
             connection = Connection(
                 transport,
                 on_server_request=self._handle_server_request,
+                route=self._router.route,
                 wire_tap=tap,
                 overload_retries=self._overload_retries,
                 overload_backoff=self._overload_backoff,
             )
             self._connection = connection
-            connection.add_listener(self._router.route)
             connection.add_close_listener(self._router.fail_all)
             connection.start(task_group)
             self._wait_kit = connection.wait_kit

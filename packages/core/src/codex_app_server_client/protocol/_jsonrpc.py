@@ -14,7 +14,7 @@ mixed with this side's request ids, which are integers from 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -198,13 +198,54 @@ class JsonRpcConnection:
             message = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             return Malformed(f"not valid JSON: {exc}", data)
+        return self._classify(message, data)
+
+    def receive_batch(
+        self,
+        batch: Iterable[bytes],
+        on_notification: Callable[[str, dict[str, Any]], object],
+        on_event: Callable[[Event], object],
+    ) -> None:
+        """Decode whole messages in order and hand each one over as it is decoded.
+
+        A notification goes to ``on_notification(method, params)`` (``params`` is ``{}``
+        when the server sent none) without a :class:`Notification` being made for it, since
+        notifications are nearly all of the traffic; every other message goes to
+        ``on_event`` as the event :meth:`receive` would return. Bad input never raises;
+        what a callback raises propagates and leaves the rest of the batch unread, so
+        callbacks that must not stop the batch catch their own errors.
+        """
+        loads = orjson.loads
+        for data in batch:
+            try:
+                message = loads(data)
+            except orjson.JSONDecodeError as exc:
+                on_event(Malformed(f"not valid JSON: {exc}", data))
+                continue
+            # Fast path for the bulk of the traffic: a well-formed notification.
+            if message.__class__ is dict and "id" not in message:
+                method = message.get("method")
+                if method.__class__ is str:
+                    params = message.get("params")
+                    if params.__class__ is dict:
+                        on_notification(method, params)
+                        continue
+                    if params is None:
+                        on_notification(method, {})
+                        continue
+            event = self._classify(message, data)
+            if isinstance(event, Notification):
+                on_notification(event.method, event.params)
+            else:
+                on_event(event)
+
+    def _classify(self, message: object, data: bytes) -> Event:
         if not isinstance(message, dict):
-            kind = type(message).__name__  # pyright: ignore[reportUnknownArgumentType]
+            kind = type(message).__name__
             return Malformed(f"a JSON-RPC message must be an object, got {kind}", data)
         msg: dict[str, Any] = message  # pyright: ignore[reportUnknownVariableType]
         method = msg.get("method")
         if method.__class__ is str and "id" not in msg:
-            # Fast path for the bulk of the traffic: a well-formed notification.
             params = msg.get("params")
             if params.__class__ is dict:
                 return Notification(method, params)  # pyright: ignore[reportArgumentType]

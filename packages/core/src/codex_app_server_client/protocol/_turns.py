@@ -118,10 +118,8 @@ class TurnState:
             self.waker = None
             waker()
 
-    def apply(self, note: Notification) -> None:
-        """Fold one notification of this turn into the state."""
-        method = note.method
-        params = note.params
+    def apply(self, method: str, params: dict[str, Any]) -> None:
+        """Fold one notification of this turn (its method and params) into the state."""
         if method == "item/completed":
             self.item_completed(params)
             return
@@ -238,11 +236,10 @@ class TurnState:
         self.deltas.clear()
 
 
-def _turn_key(note: Notification) -> tuple[str | None, str | None]:
-    params = note.params
+def _turn_key(method: str, params: dict[str, Any]) -> tuple[str | None, str | None]:
     thread_id = params.get("threadId")
     turn_id = params.get("turnId")
-    if turn_id is None and note.method in ("turn/started", "turn/completed"):
+    if turn_id is None and method in ("turn/started", "turn/completed"):
         turn = params.get("turn")
         if isinstance(turn, dict):
             turn_id = turn.get("id")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
@@ -296,7 +293,7 @@ class TurnRouter:
             state.status = "inProgress"
         for event_turn_id, note in buffered:
             if event_turn_id == turn_id:
-                state.apply(note)
+                state.apply(note.method, note.params)
         return state
 
     def get(self, turn_id: str) -> TurnState | None:
@@ -319,33 +316,34 @@ class TurnRouter:
                 if not turns:
                     del self._by_thread[state.thread_id]
 
-    def route(self, note: Notification) -> TurnState | None:
-        """Apply a notification to its turn; ``None`` when no tracked turn owns it."""
-        hook = self._hooks.get(note.method)
+    def route(self, method: str, params: dict[str, Any]) -> TurnState | None:
+        """Apply a notification (its method and params) to its turn; ``None`` when no
+        tracked turn owns it."""
+        hook = self._hooks.get(method)
         if hook is not None:
-            hook(note)
-        turn_id = note.params.get("turnId")
+            hook(Notification(method, params))
+        turn_id = params.get("turnId")
         if turn_id.__class__ is str:
             # The common case (item and delta events) in one dict lookup.
             state = self._turns.get(turn_id)  # pyright: ignore[reportArgumentType]
             if state is not None:
-                if note.method == "item/completed":
-                    state.item_completed(note.params)
+                if method == "item/completed":
+                    state.item_completed(params)
                 else:
-                    state.apply(note)
+                    state.apply(method, params)
                 return state
-        thread_id, turn_id = _turn_key(note)
+        thread_id, turn_id = _turn_key(method, params)
         if turn_id is not None:
             state = self._turns.get(turn_id)
             if state is not None:
-                state.apply(note)
+                state.apply(method, params)
                 return state
             if thread_id is not None:
                 buffer = self._buffers.get(thread_id)
                 if buffer is not None and len(buffer) < MAX_BUFFERED:
-                    buffer.append((turn_id, note))
+                    buffer.append((turn_id, Notification(method, params)))
             return None
-        if thread_id is not None and note.method in ("thread/status/changed", "warning"):
+        if thread_id is not None and method in ("thread/status/changed", "warning"):
             # Thread-scoped signs of life count as activity for that thread's running turn.
             for state in self._turns.values():
                 if state.thread_id == thread_id and not state.terminal:

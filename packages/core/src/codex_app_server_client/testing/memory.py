@@ -16,6 +16,19 @@ from ..errors import CodexTransportError
 __all__ = ["MemoryTransport", "memory_transport_pair"]
 
 
+class _Backlog:
+    """How many messages one direction holds that its receiver has not taken yet.
+
+    Only a hint, kept by the two ends of a pair: it lets a batch stop draining when the
+    queue is empty without first failing a ``receive_nowait`` (an exception per batch).
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class MemoryTransport:
     """One end of an in-memory connection; see :func:`memory_transport_pair`."""
 
@@ -27,6 +40,10 @@ class MemoryTransport:
         self._send_stream = send_stream
         self._receive_stream = receive_stream
         self._closed = False
+        # Set by memory_transport_pair, which shares each direction's backlog between the
+        # two ends; an end made otherwise drains until the queue reports empty.
+        self._outgoing: _Backlog | None = None
+        self._incoming: _Backlog | None = None
 
     async def send(self, message: bytes) -> None:
         """Queue one message for the other end; never blocks with the default buffer."""
@@ -38,6 +55,8 @@ class MemoryTransport:
             raise CodexTransportError(
                 "cannot send: the other end of the in-memory transport is closed"
             ) from None
+        if self._outgoing is not None:
+            self._outgoing.count += 1
 
     async def receive(self) -> bytes:
         """The next message from the other end; ``anyio.EndOfStream`` once it has closed."""
@@ -46,19 +65,26 @@ class MemoryTransport:
         try:
             # A queued message is handed out without a checkpoint, so a reader drains the
             # whole queue in one event-loop pass.
-            return self._receive_stream.receive_nowait()
+            message = self._receive_stream.receive_nowait()
         except anyio.WouldBlock:
             pass
         except anyio.ClosedResourceError:
             raise CodexTransportError(
                 "the in-memory transport was closed while receiving"
             ) from None
+        else:
+            if self._incoming is not None:
+                self._incoming.count -= 1
+            return message
         try:
-            return await self._receive_stream.receive()
+            message = await self._receive_stream.receive()
         except anyio.ClosedResourceError:
             raise CodexTransportError(
                 "the in-memory transport was closed while receiving"
             ) from None
+        if self._incoming is not None:
+            self._incoming.count -= 1
+        return message
 
     async def receive_batch(self) -> list[bytes]:
         """Every message queued from the other end, waiting for one if there is none.
@@ -66,13 +92,18 @@ class MemoryTransport:
         ``anyio.EndOfStream`` once the other end has closed and the queue is empty.
         """
         batch = [await self.receive()]
+        backlog = self._incoming
         stream = self._receive_stream
-        try:
-            while True:
+        while backlog is None or backlog.count > 0:
+            try:
                 batch.append(stream.receive_nowait())
-        except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-            # The end, if that is what came, is raised by the next call.
-            return batch
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                # Empty after all (another receiver took it), or the end came: that is
+                # raised by the next call.
+                break
+            if backlog is not None:
+                backlog.count -= 1
+        return batch
 
     async def send_eof(self) -> None:
         """Tell the other end that nothing more will be sent; receiving still works."""
@@ -96,4 +127,7 @@ def memory_transport_pair(
     """
     a_send, b_receive = anyio.create_memory_object_stream[bytes](max_buffer)
     b_send, a_receive = anyio.create_memory_object_stream[bytes](max_buffer)
-    return MemoryTransport(a_send, a_receive), MemoryTransport(b_send, b_receive)
+    a, b = MemoryTransport(a_send, a_receive), MemoryTransport(b_send, b_receive)
+    a._outgoing = b._incoming = _Backlog()  # pyright: ignore[reportPrivateUsage]
+    b._outgoing = a._incoming = _Backlog()  # pyright: ignore[reportPrivateUsage]
+    return a, b
