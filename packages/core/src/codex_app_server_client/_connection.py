@@ -175,28 +175,16 @@ class Connection:
     def _set_listeners(self, listeners: tuple[NotificationListener, ...]) -> None:
         self._listeners = listeners
         route = self._route
-        # One closure per case, so the usual one (a route and nobody else) costs one guarded
-        # call per event. A failing listener is logged and the batch carries on.
+        # Rebuilt per subscription change, so the usual case (a route and nobody else) costs
+        # one guarded call per event. A failing route or listener is logged and the batch
+        # carries on.
+        routed = _ignore if route is None else _guarded(route)
         if not listeners:
-            if route is None:
-                self._deliver = _ignore
-                return
-
-            def deliver_routed(method: str, params: dict[str, Any]) -> None:
-                try:
-                    route(method, params)
-                except Exception:
-                    logger.exception("routing the notification %s failed", method)
-
-            self._deliver = deliver_routed
+            self._deliver = routed
             return
 
         def deliver(method: str, params: dict[str, Any]) -> None:
-            if route is not None:
-                try:
-                    route(method, params)
-                except Exception:
-                    logger.exception("routing the notification %s failed", method)
+            routed(method, params)
             note = Notification(method, params)
             for listener in listeners:
                 try:
@@ -514,6 +502,18 @@ def _read_failure(exc: BaseException) -> CodexTransportError:
 
 def _ignore(method: str, params: dict[str, Any]) -> None:
     """The reader's notification hook while nobody listens."""
+
+
+def _guarded(route: NotificationRoute) -> NotificationRoute:
+    """``route``, with its failures logged instead of raised (the batch carries on)."""
+
+    def routed(method: str, params: dict[str, Any]) -> None:
+        try:
+            route(method, params)
+        except Exception:
+            logger.exception("routing the notification %s failed", method)
+
+    return routed
 
 
 def _copy_error(error: CodexTransportError) -> CodexTransportError:

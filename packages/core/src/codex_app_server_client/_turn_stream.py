@@ -15,7 +15,7 @@ from .errors import (
     CodexTurnInactiveError,
 )
 from .models import ChatResult, Continuation, FinalTextSource, Step
-from .protocol import TERMINAL_STATUSES, TurnState, pick_final_text
+from .protocol import TurnState, pick_final_text
 from .protocol._turns import as_dict, as_dicts
 
 if TYPE_CHECKING:
@@ -74,9 +74,6 @@ class TurnStream:
         self._watch_key: int | None = None
         self._wake: Callable[[], None] | None = None
         self._expired = False
-        # The client's clock and wake-ups, bound once the stream is attached.
-        self._now: Callable[[], float] = _not_attached
-        self._new_wait: Callable[[], tuple[Callable[[], None], Awaitable[None]]] = _not_attached
 
     # -- public --------------------------------------------------------------------------
 
@@ -119,7 +116,7 @@ class TurnStream:
                 # The caller has taken every step: the client keeps none of them, so a long
                 # turn streamed through chat() holds only what has not been handed out yet.
                 state.let_go(len(steps))
-            if state.status in TERMINAL_STATUSES:
+            if state.terminal:
                 await self._finish(state)
                 raise StopAsyncIteration
             if state.lost is not None:
@@ -137,7 +134,7 @@ class TurnStream:
                     state.waker = None
             if state.activity != self._seen:
                 self._seen = state.activity
-                self._idle_since = self._now()
+                self._idle_since = self._client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
             elif self._expired:
                 self._expired = False
                 self._park(state)
@@ -180,10 +177,7 @@ class TurnStream:
         self._state = state
         # Steps before state.dropped were handed out earlier and are gone.
         self._cursor = max(self._cursor, state.dropped)
-        kit = client._wait_kit  # pyright: ignore[reportPrivateUsage]
-        self._now = kit.now
-        self._new_wait = kit.new_wait
-        self._idle_since = kit.now()
+        self._idle_since = client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
         self._seen = state.activity
         return state
 
@@ -194,18 +188,19 @@ class TurnStream:
         :class:`CodexTurnInactiveError` if the deadline has already passed, and has the
         client's watchdog keep the deadline (armed once per stream, not once per wait).
         """
+        kit = self._client._wait_kit  # pyright: ignore[reportPrivateUsage]
         if state.activity != self._seen:
             # Events came while the caller was busy with earlier steps: the turn is alive.
             self._seen = state.activity
-            self._idle_since = self._now()
+            self._idle_since = kit.now()
         self._expired = False
         timeout = self._timeout
         # A turn waiting on our own handler (a human approving) is not inactive.
         timed = timeout is not None and state.client_requests == 0
         deadline = self._idle_since + timeout if timeout is not None else 0.0
-        if timed and deadline <= self._now():
+        if timed and deadline <= kit.now():
             self._park(state)
-        wake, waiting = self._new_wait()
+        wake, waiting = kit.new_wait()
         state.waker = wake
         if timed:
             self._deadline = deadline
@@ -323,10 +318,6 @@ class TurnStream:
         state, self._state = self._state, None
         if state is not None:
             self._client._release(state)  # pyright: ignore[reportPrivateUsage]
-
-
-def _not_attached() -> Any:
-    raise RuntimeError("the stream is not attached to a turn yet")
 
 
 def _fresh(error: BaseException) -> BaseException:

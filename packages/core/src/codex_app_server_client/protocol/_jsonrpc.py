@@ -245,12 +245,6 @@ class JsonRpcConnection:
             return Malformed(f"a JSON-RPC message must be an object, got {kind}", data)
         msg: dict[str, Any] = message  # pyright: ignore[reportUnknownVariableType]
         method = msg.get("method")
-        if method.__class__ is str and "id" not in msg:
-            params = msg.get("params")
-            if params.__class__ is dict:
-                return Notification(method, params)  # pyright: ignore[reportArgumentType]
-            if params is None:
-                return Notification(method, {})  # pyright: ignore[reportArgumentType]
         if method is not None:
             return self._receive_call(msg, method, data)
         if "result" in msg or "error" in msg:

@@ -62,22 +62,14 @@ class MemoryTransport:
         """The next message from the other end; ``anyio.EndOfStream`` once it has closed."""
         if self._closed:
             raise CodexTransportError("cannot receive: this in-memory transport is closed")
+        stream = self._receive_stream
         try:
-            # A queued message is handed out without a checkpoint, so a reader drains the
-            # whole queue in one event-loop pass.
-            message = self._receive_stream.receive_nowait()
-        except anyio.WouldBlock:
-            pass
-        except anyio.ClosedResourceError:
-            raise CodexTransportError(
-                "the in-memory transport was closed while receiving"
-            ) from None
-        else:
-            if self._incoming is not None:
-                self._incoming.count -= 1
-            return message
-        try:
-            message = await self._receive_stream.receive()
+            try:
+                # A queued message is handed out without a checkpoint, so a reader drains
+                # the whole queue in one event-loop pass.
+                message = stream.receive_nowait()
+            except anyio.WouldBlock:
+                message = await stream.receive()
         except anyio.ClosedResourceError:
             raise CodexTransportError(
                 "the in-memory transport was closed while receiving"
