@@ -791,6 +791,36 @@ async def test_chat_resumed_with_a_continuation_yields_only_the_steps_after_its_
     assert stream.result.steps == ()  # all were handed out, by one stream or the other
 
 
+async def test_time_the_caller_spends_on_a_step_is_not_counted_as_the_turns_silence(
+    memory_client: OpenFake,
+) -> None:
+    scripts = [
+        [agent_message("first"), stall(), agent_message("second")],
+        [stall(), agent_message("meanwhile")],
+    ]
+    async with (
+        memory_client(scripts, inactivity_timeout=INACTIVE) as (client, control),
+        anyio.create_task_group() as tg,
+    ):
+        steps = client.chat("go").__aiter__()
+        held = [await steps.__anext__(), await steps.__anext__()]
+        assert texts(held) == ["go", "first"]
+        # The caller now works on "first" for longer than the inactivity timeout: another
+        # turn's own timeout runs out meanwhile, which takes at least that long.
+        with pytest.raises(CodexTurnInactiveError):
+            await client.chat_once("meanwhile")
+        rest: list[Step] = []
+
+        async def drain() -> None:
+            rest.extend([step async for step in steps])
+
+        tg.start_soon(drain)
+        # The wait for "second" starts its inactivity clock afresh instead of failing at once.
+        await anyio.wait_all_tasks_blocked()
+        await control.release()
+    assert texts(rest) == ["second"]
+
+
 async def test_inactivity_timeout_none_per_call_waits_past_the_clients_timeout(
     memory_client: OpenFake,
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -15,7 +15,7 @@ from .errors import (
     CodexTurnInactiveError,
 )
 from .models import ChatResult, Continuation, FinalTextSource, Step
-from .protocol import TurnState, pick_final_text
+from .protocol import TERMINAL_STATUSES, TurnState, pick_final_text
 from .protocol._turns import as_dict, as_dicts
 
 if TYPE_CHECKING:
@@ -105,26 +105,50 @@ class TurnStream:
             state = await self._attach()
         while True:
             steps = state.steps
-            index = self._cursor - state.dropped
-            if index < len(steps):
-                self._cursor += 1
-                step = steps[index]
-                if index >= _LET_GO_EVERY and self._hand_out:
-                    state.let_go(index + 1)
-                return step
-            if steps and self._hand_out:
-                # The caller has taken every step: the client keeps none of them, so a long
-                # turn streamed through chat() holds only what has not been handed out yet.
-                state.let_go(len(steps))
-            if state.terminal:
+            held = len(steps)
+            if held:
+                index = self._cursor - state.dropped
+                if index < held:
+                    self._cursor += 1
+                    if index >= _LET_GO_EVERY and self._hand_out:
+                        state.let_go(index + 1)
+                    return steps[index]
+                if self._hand_out:
+                    # The caller has taken every step: the client keeps none of them, so a
+                    # long turn streamed through chat() holds only what has not been handed
+                    # out yet. (TurnState.let_go, inlined: this runs once per event.)
+                    steps.clear()
+                    state.dropped += held
+            if state.status in TERMINAL_STATUSES:
                 await self._finish(state)
                 raise StopAsyncIteration
             if state.lost is not None:
                 self._release()
                 raise _fresh(state.lost)
-            # Wait for the reader. Inline, not a helper coroutine: with many turns in flight
-            # this runs once per event, and a coroutine frame per wait is a measurable share.
-            wake, waiting = self._prepare_wait(state)
+            # Wait for the reader. Inline, not a helper coroutine or method: with many turns
+            # in flight this runs once per event, and a frame per wait is a measurable share.
+            kit = self._client._wait_kit  # pyright: ignore[reportPrivateUsage]
+            now = kit.now()
+            timeout = self._timeout
+            if state.activity != self._seen:
+                # New events since the last wait: the inactivity clock starts again now. It
+                # runs only while the caller waits, so time spent on earlier steps is not
+                # counted as the turn's silence.
+                self._seen = state.activity
+                self._idle_since = now
+            self._expired = False
+            # A turn waiting on our own handler (a human approving) is not inactive.
+            timed = timeout is not None and state.client_requests == 0
+            deadline = self._idle_since + timeout if timeout is not None else 0.0
+            if timed and deadline <= now:
+                self._park(state)
+            wake, waiting = kit.new_wait()
+            state.waker = wake
+            if timed:
+                self._deadline = deadline
+                self._wake = wake
+                if self._watch_key is None:
+                    self._watch_key = self._client._watchdog.arm(self, deadline)  # pyright: ignore[reportPrivateUsage]
             try:
                 await waiting
             finally:
@@ -132,10 +156,7 @@ class TurnStream:
                 self._wake = None
                 if state.waker is wake:
                     state.waker = None
-            if state.activity != self._seen:
-                self._seen = state.activity
-                self._idle_since = self._client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
-            elif self._expired:
+            if self._expired and state.activity == self._seen:
                 self._expired = False
                 self._park(state)
 
@@ -180,34 +201,6 @@ class TurnStream:
         self._idle_since = client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
         self._seen = state.activity
         return state
-
-    def _prepare_wait(self, state: TurnState) -> tuple[Callable[[], None], Awaitable[None]]:
-        """Set up one wait for the turn's next change; the caller awaits the second item.
-
-        Restarts the inactivity clock if events came while the caller was busy, raises
-        :class:`CodexTurnInactiveError` if the deadline has already passed, and has the
-        client's watchdog keep the deadline (armed once per stream, not once per wait).
-        """
-        kit = self._client._wait_kit  # pyright: ignore[reportPrivateUsage]
-        if state.activity != self._seen:
-            # Events came while the caller was busy with earlier steps: the turn is alive.
-            self._seen = state.activity
-            self._idle_since = kit.now()
-        self._expired = False
-        timeout = self._timeout
-        # A turn waiting on our own handler (a human approving) is not inactive.
-        timed = timeout is not None and state.client_requests == 0
-        deadline = self._idle_since + timeout if timeout is not None else 0.0
-        if timed and deadline <= kit.now():
-            self._park(state)
-        wake, waiting = kit.new_wait()
-        state.waker = wake
-        if timed:
-            self._deadline = deadline
-            self._wake = wake
-            if self._watch_key is None:
-                self._watch_key = self._client._watchdog.arm(self, deadline)  # pyright: ignore[reportPrivateUsage]
-        return wake, waiting
 
     def deadline_reached(self, now: float) -> float | None:
         """Called by the client's watchdog when this stream's watched deadline falls due."""
