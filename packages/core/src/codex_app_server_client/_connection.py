@@ -306,10 +306,31 @@ class Connection:
     # -- reading ---------------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
+        """Read and dispatch until the connection ends: batch after batch (one await per
+        chunk the transport read, not per message) when the transport can, else message
+        after message.
+
+        One flat loop, no helper coroutines: every message resumes this task through each
+        frame it is awaiting in, so the fewer frames, the cheaper.
+        """
+        transport = self._transport
+        dispatch = self._dispatch_batch
         with anyio.CancelScope() as scope:
             self._reader_scope = scope
             try:
-                await self._read_messages()
+                if isinstance(transport, SupportsReceiveBatch):
+                    # A cancelled receive_batch loses nothing (its contract), so requests may
+                    # read for themselves while this task is parked (see _lead).
+                    receive_batch = self._receive_batch = transport.receive_batch
+                    while True:
+                        dispatch(await receive_batch())
+                        if self._answered_lone:
+                            self._answered_lone = False
+                            await self._park()
+                else:
+                    receive = transport.receive
+                    while True:
+                        dispatch([await receive()])
             except _READ_ENDS as exc:
                 self._fail_all(_read_failure(exc))
 
@@ -340,29 +361,6 @@ class Connection:
             if unpark is not None:
                 self._unpark = None
                 unpark()
-
-    async def _read_messages(self) -> None:
-        transport = self._transport
-        if isinstance(transport, SupportsReceiveBatch):
-            await self._read_batches(transport.receive_batch)
-        else:
-            receive = transport.receive
-            while True:
-                self._dispatch_batch([await receive()])
-
-    async def _read_batches(self, receive_batch: Callable[[], Awaitable[list[bytes]]]) -> None:
-        """Read batch after batch (one await per chunk the transport read, not per message).
-
-        A cancelled ``receive_batch`` loses nothing (its contract), so requests may read
-        for themselves while this task is parked (see :meth:`_lead`).
-        """
-        self._receive_batch = receive_batch
-        dispatch = self._dispatch_batch
-        while True:
-            dispatch(await receive_batch())
-            if self._answered_lone:
-                self._answered_lone = False
-                await self._park()
 
     async def _park(self) -> None:
         """Stay off the transport while the caller just answered may send its next request.
