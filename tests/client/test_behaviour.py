@@ -1396,6 +1396,24 @@ async def test_a_thousand_turns_leave_no_state_behind(memory_client: OpenFake) -
         await tables_empty(client)
 
 
+async def test_a_stream_far_behind_its_turn_still_gets_every_step_in_order(
+    memory_client: OpenFake,
+) -> None:
+    # More steps than the stream lets go of at once (1,024), all completed before the caller
+    # reads past the first: the stream drops what it handed out in chunks while it catches up.
+    count = 3000
+    script = [agent_message(f"step {n}") for n in range(count)]
+    async with memory_client([script]) as (client, _control):
+        completed = when(client, is_turn_completed)
+        steps = client.chat("go").__aiter__()
+        first = await steps.__anext__()
+        with anyio.fail_after(WAIT):
+            await completed.wait()
+        rest = [step async for step in steps]
+        await tables_empty(client)
+    assert texts([first, *rest]) == ["go", *(f"step {n}" for n in range(count))]
+
+
 # ------------------------------------------------------------------------------------------
 # 11. Lifecycle
 

@@ -110,9 +110,10 @@ class TurnStream:
                 index = self._cursor - state.dropped
                 if index < held:
                     self._cursor += 1
+                    step = steps[index]
                     if index >= _LET_GO_EVERY and self._hand_out:
                         state.let_go(index + 1)
-                    return steps[index]
+                    return step
                 if self._hand_out:
                     # The caller has taken every step: the client keeps none of them, so a
                     # long turn streamed through chat() holds only what has not been handed
