@@ -11,9 +11,13 @@ The client allows one running turn per thread (DESIGN.md: two callers must never
 share a turn), so the issue's "100 threads" shape runs here as one turn on each of
 ``TURNS`` threads: the same number of interleaved turns on one connection.
 
-Raw baseline, same run: the very bytes the server sent (answers and events) pushed through a
-fresh in-memory pair to a reader that ``orjson.loads`` each message and appends it to a list
-per turn (a dict lookup), with no SDK. Target: SDK wall time <= 2x raw.
+Raw baseline, same run: the same bytes, both ways, with no SDK. The very bytes the server
+sent (answers and events) are pushed through a fresh in-memory pair to a reader that
+``orjson.loads`` each message and appends it to a list per turn (a dict lookup); at the same
+time the requests the client sent (``thread/start``, ``turn/start``) are pushed the other way
+through a second pair to a reader that decodes each one. Target: SDK wall time <= 2x raw.
+The note also gives the ratio against the server's bytes alone (the stricter baseline that
+earlier rounds used), so the two can be compared.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import orjson
@@ -110,6 +114,8 @@ class BenchServer:
         self._name_turn = name_turn
         self._record = record
         self.sent: list[bytes] = []
+        self.received: list[bytes] = []
+        """Every message received, when ``record`` is set."""
         self.turns = 0
         self._threads = 0
         self.burst_at = 0.0
@@ -135,6 +141,8 @@ class BenchServer:
                 data = await transport.receive()
             except (anyio.EndOfStream, CodexTransportError):
                 return
+            if self._record:
+                self.received.append(data)
             message: dict[str, Any] = orjson.loads(data)
             request_id = message.get("id")
             if request_id is None:
@@ -189,9 +197,22 @@ def interleaved(turns: int, steps: int) -> OnTurn:
     return on_turn
 
 
-async def _sdk_round(turns: int, steps: int) -> tuple[float, float, list[str], list[bytes]]:
-    """All turns at once through the SDK: wall time, time until every turn had started,
-    failures, and the bytes the server sent."""
+class Round(NamedTuple):
+    """One SDK round: what was measured and the bytes that crossed the connection meanwhile."""
+
+    elapsed: float
+    """Wall time from the first ``chat()`` to the last turn's end."""
+    starting: float
+    """Of that, the time until every thread and turn had started."""
+    failures: list[str]
+    sent: list[bytes]
+    """What the server sent while the clock ran (answers and events)."""
+    requests: list[bytes]
+    """What the client sent while the clock ran (``thread/start`` and ``turn/start``)."""
+
+
+async def _sdk_round(turns: int, steps: int) -> Round:
+    """All turns at once through the SDK, and the bytes each way while the clock ran."""
     client_end, server_end = memory_transport_pair()
     server = BenchServer(interleaved(turns, steps), record=True)
     failures: list[str] = []
@@ -214,12 +235,20 @@ async def _sdk_round(turns: int, steps: int) -> tuple[float, float, list[str], l
                 for _ in range(turns):
                     group.start_soon(consume, client)
             elapsed = time.perf_counter() - start
+            requests_sent = len(server.received)
             router = client._router  # pyright: ignore[reportPrivateUsage]
             if router.tracked_turns or router.starting_threads:
                 failures.append("turns still tracked after every consumer finished")
     failures += _check(received, turns, steps)
-    handshake = 1  # the initialize answer is sent before the clock starts
-    return elapsed, server.burst_at - start, failures, server.sent[handshake:]
+    # Before the clock started: the initialize answer went one way, initialize and
+    # initialized the other.
+    return Round(
+        elapsed,
+        server.burst_at - start,
+        failures,
+        server.sent[1:],
+        server.received[2:requests_sent],
+    )
 
 
 def _check(received: list[tuple[TurnStream, list[str]]], turns: int, steps: int) -> list[str]:
@@ -242,19 +271,34 @@ def _check(received: list[tuple[TurnStream, list[str]]], turns: int, steps: int)
     return failures
 
 
-async def _raw_round(messages: list[bytes]) -> tuple[float, bool]:
-    """The same server bytes through the same transport, decoded and routed by hand."""
+async def _raw_round(messages: list[bytes], requests: list[bytes]) -> float:
+    """The same bytes through the same transport, decoded (and filed by turn) by hand.
+
+    ``messages`` (what the server sent) go to a reader that decodes each one and files it
+    under its turn or request id; ``requests`` (what the client sent), if given, go the other
+    way at the same time, through a second pair, to a reader that decodes each one. Pass no
+    ``requests`` for the server's bytes alone.
+    """
     sender, receiver = memory_transport_pair()
+    upstream, server_end = memory_transport_pair()
     per_turn: dict[str, list[dict[str, Any]]] = {}
     answers: dict[int, dict[str, Any]] = {}
+    requested: list[dict[str, Any]] = []
 
-    async def push() -> None:
-        for data in messages:
-            await sender.send(data)
+    async def push(transport: MemoryTransport, data: list[bytes]) -> None:
+        for message in data:
+            await transport.send(message)
+
+    async def take_requests() -> None:
+        for _ in range(len(requests)):
+            requested.append(orjson.loads(await server_end.receive()))
 
     start = time.perf_counter()
     async with anyio.create_task_group() as group:
-        group.start_soon(push)
+        if requests:
+            group.start_soon(push, upstream, requests)
+            group.start_soon(take_requests)
+        group.start_soon(push, sender, messages)
         for _ in range(len(messages)):
             message: dict[str, Any] = orjson.loads(await receiver.receive())
             params: dict[str, Any] | None = message.get("params")
@@ -267,35 +311,45 @@ async def _raw_round(messages: list[bytes]) -> tuple[float, bool]:
                 bucket = per_turn[turn_id] = []
             bucket.append(message)
     elapsed = time.perf_counter() - start
-    await sender.aclose()
-    await receiver.aclose()
-    return elapsed, bool(per_turn)
+    for transport in (sender, receiver, upstream, server_end):
+        await transport.aclose()
+    assert per_turn
+    assert len(requested) == len(requests)
+    return elapsed
 
 
 async def _measure(turns: int, steps: int, rounds: int) -> Result:
     await _sdk_round(min(turns, 20), min(steps, 5))  # warm-up
     sdk_times: list[float] = []
     raw_times: list[float] = []
+    one_way_times: list[float] = []
     start_times: list[float] = []
     failures: list[str] = []
+    requests = 0
     for _ in range(rounds):
         gc.collect()
-        elapsed, started, round_failures, sent = await _sdk_round(turns, steps)
-        sdk_times.append(elapsed)
-        start_times.append(started)
-        failures += round_failures
+        measured = await _sdk_round(turns, steps)
+        sdk_times.append(measured.elapsed)
+        start_times.append(measured.starting)
+        failures += measured.failures
+        requests = len(measured.requests)
         gc.collect()
-        raw_elapsed, _ = await _raw_round(sent)
-        raw_times.append(raw_elapsed)
+        raw_times.append(await _raw_round(measured.sent, measured.requests))
+        gc.collect()
+        one_way_times.append(await _raw_round(measured.sent, []))
     sdk = statistics.median(sdk_times)
     raw = statistics.median(raw_times)
+    one_way = statistics.median(one_way_times)
     note = (
         f"{turns} turns x {steps} item/completed each, interleaved round-robin, on one "
         f"connection; median of {rounds}. The client allows one running turn per thread, so "
         f"the issue's 100-thread shape maps to {turns} threads with one turn each. SDK time "
-        "includes thread/start + turn/start for every turn; raw = the same server bytes, "
-        f"orjson.loads + append per turnId. Of the SDK time, "
-        f"{statistics.median(start_times):.3f} s is starting the {turns} threads and turns."
+        "includes thread/start + turn/start for every turn. Raw = the same bytes both ways "
+        f"through the same transport: the {requests} requests the client sent, each decoded "
+        "with orjson.loads, while the server's answers and events are decoded and filed per "
+        f"turnId. Raw with the server's bytes alone: {one_way:.3f} s (SDK/that = "
+        f"{sdk / one_way:.2f}). Of the SDK time, {statistics.median(start_times):.3f} s is "
+        f"starting the {turns} threads and turns."
     )
     if failures:
         note += f" FAILURES ({len(failures)}): " + "; ".join(failures[:5])

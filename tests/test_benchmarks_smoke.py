@@ -85,8 +85,7 @@ def _concurrency_failures(monkeypatch: pytest.MonkeyPatch, sabotage: bool) -> li
 
         monkeypatch.setattr(TurnRouter, "route", swap_two_turns)
     sdk_round = bench_concurrency._sdk_round  # pyright: ignore[reportPrivateUsage]
-    _, _, failures, _ = anyio.run(sdk_round, 4, 3)
-    return failures
+    return anyio.run(sdk_round, 4, 3).failures
 
 
 def test_the_concurrency_check_fails_a_router_that_mixes_up_turns(
