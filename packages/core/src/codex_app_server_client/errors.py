@@ -91,7 +91,7 @@ class CodexTurnInactiveError(CodexTimeoutError):
 
     Attributes:
         continuation: where to resume waiting (thread id, turn id and cursor).
-        idle_seconds: how long the turn had been silent when the wait gave up.
+        idle_seconds: how long the wait had gone without an event when it gave up.
     """
 
     def __init__(self, message: str, *, continuation: Continuation, idle_seconds: float) -> None:
