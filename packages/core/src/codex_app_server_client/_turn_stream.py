@@ -15,7 +15,7 @@ from .errors import (
     CodexTurnInactiveError,
 )
 from .models import ChatResult, Continuation, FinalTextSource, Step
-from .protocol import TERMINAL_STATUSES, TurnState, pick_final_text
+from .protocol import TurnState, pick_final_text
 from .protocol._turns import as_dict, as_dicts
 
 if TYPE_CHECKING:
@@ -117,10 +117,9 @@ class TurnStream:
                 if self._hand_out:
                     # The caller has taken every step: the client keeps none of them, so a
                     # long turn streamed through chat() holds only what has not been handed
-                    # out yet. (TurnState.let_go, inlined: this runs once per event.)
-                    steps.clear()
-                    state.dropped += held
-            if state.status in TERMINAL_STATUSES:
+                    # out yet.
+                    state.let_go(held)
+            if state.terminal:
                 await self._finish(state)
                 raise StopAsyncIteration
             if state.lost is not None:

@@ -160,8 +160,9 @@ class TurnState:
     def item_completed(self, params: dict[str, Any]) -> None:
         """Fold in the params of one ``item/completed``: a new step.
 
-        Most events of a turn are these, so the router calls this directly and it builds the
-        step without further calls. It also keeps the final-answer candidates current.
+        Most events of a turn are these, so :meth:`apply` checks for them first and this
+        builds the step without further calls. It also keeps the final-answer candidates
+        current.
         """
         self.activity += 1
         item = params.get("item")
@@ -327,10 +328,7 @@ class TurnRouter:
             # The common case (item and delta events) in one dict lookup.
             state = self._turns.get(turn_id)  # pyright: ignore[reportArgumentType]
             if state is not None:
-                if method == "item/completed":
-                    state.item_completed(params)
-                else:
-                    state.apply(method, params)
+                state.apply(method, params)
                 return state
         thread_id, turn_id = _turn_key(method, params)
         if turn_id is not None:
@@ -345,8 +343,8 @@ class TurnRouter:
             return None
         if thread_id is not None and method in ("thread/status/changed", "warning"):
             # Thread-scoped signs of life count as activity for that thread's running turn.
-            for state in self._turns.values():
-                if state.thread_id == thread_id and not state.terminal:
+            for state in self._by_thread.get(thread_id, {}).values():
+                if not state.terminal:
                     state.activity += 1
                     state.wake()
         return None
