@@ -64,8 +64,9 @@ def _tables_empty(client: CodexClient) -> list[str]:
         left.append(f"{len(router.tracked_turns)} tracked turns")
     if router.starting_threads:
         left.append(f"{len(router.starting_threads)} starting threads")
-    if client._waiting:  # pyright: ignore[reportPrivateUsage]
-        left.append(f"{len(client._waiting)} attached streams")  # pyright: ignore[reportPrivateUsage]
+    attached = router.leftovers().get("attached turns")
+    if attached:
+        left.append(f"attached streams: {attached}")
     if connection is None or connection.pending_requests:
         left.append("pending requests")
     elif connection._engine.pending:  # pyright: ignore[reportPrivateUsage]

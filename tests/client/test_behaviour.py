@@ -594,7 +594,7 @@ def assert_tables_empty(client: CodexClient) -> None:
     assert connection is not None
     assert dict(router.tracked_turns) == {}
     assert dict(router.starting_threads) == {}
-    assert client._waiting == set()  # pyright: ignore[reportPrivateUsage]
+    assert router.leftovers() == {}
     assert connection.pending_requests == 0
     assert connection.handling_server_requests == 0
 

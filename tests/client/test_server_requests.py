@@ -9,9 +9,8 @@ JSON and reads the client's reply JSON.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from contextlib import asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
 
 import anyio
@@ -19,9 +18,11 @@ import orjson
 import pytest
 
 from codex_app_server_client import CodexClient
+from codex_app_server_client._connection import INTERNAL_ERROR
 from codex_app_server_client._server_requests import (
     KNOWN_METHODS,
     answer_server_request,
+    fallback_answer,
     typed_server_request,
 )
 from codex_app_server_client.errors import CodexServerRequestError as ServerRequestError
@@ -643,38 +644,23 @@ def test_every_server_request_of_the_schema_is_known() -> None:
     assert set(PARAMS) == KNOWN_METHODS
 
 
-@dataclass
-class Busy:
-    entered: list[str]
-    exited: list[str]
-
-    @contextmanager
-    def __call__(self, turn_id: str) -> Generator[None]:
-        self.entered.append(turn_id)
-        try:
-            yield
-        finally:
-            self.exited.append(turn_id)
+def test_an_undecided_approval_is_declined_after_the_timeout_and_cancelled_with_its_turn() -> None:
+    for method in ("item/commandExecution/requestApproval", "item/fileChange/requestApproval"):
+        assert fallback_answer(request(method), False) == {"decision": "decline"}
+        assert fallback_answer(request(method), True) == {"decision": "cancel"}
+    assert fallback_answer(request("execCommandApproval"), True) == {"decision": "abort"}
+    assert "denied" in fallback_answer(request("execCommandApproval"), False)["decision"]
+    assert fallback_answer(request("item/permissions/requestApproval"), True)["permissions"] == {}
 
 
-async def test_a_turn_is_marked_busy_while_its_handler_runs() -> None:
-    busy = Busy([], [])
-    inside: list[list[str]] = []
-
-    async def ask(_req: UserInputRequest) -> dict[str, str]:
-        inside.append(list(busy.entered))
-        assert busy.exited == []
-        return {"colour": "red"}
-
-    handlers = ServerRequestHandlers(user_input=ask)
-    await answer("item/tool/requestUserInput", handlers, turn_busy=busy)
-    assert inside == [[TURN]]
-    assert busy.exited == [TURN]
-    # Requests of no turn leave the bookkeeping alone.
-    await answer("execCommandApproval", None, turn_busy=busy)
-    with pytest.raises(ServerRequestError):
-        await answer("attestation/generate", None, turn_busy=busy)
-    assert busy.entered == [TURN]
+def test_an_undecided_request_of_another_kind_gets_an_error_reply_naming_the_reason() -> None:
+    with pytest.raises(ServerRequestError, match="approval_timeout") as timed_out:
+        fallback_answer(request("item/tool/requestUserInput"), False)
+    assert timed_out.value.code == INTERNAL_ERROR
+    with pytest.raises(ServerRequestError, match="cancelled"):
+        fallback_answer(request("item/tool/requestUserInput"), True)
+    with pytest.raises(ServerRequestError, match="cancelled"):
+        fallback_answer(ServerRequest(9, "some/futureRequest", {}), True)
 
 
 # ------------------------------------------------------------------------------------------

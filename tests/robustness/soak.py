@@ -135,7 +135,7 @@ def leftovers(client: CodexClient) -> dict[str, Any]:
         "engine correlation table": dict(connection._engine.pending),  # pyright: ignore[reportPrivateUsage]
         "tracked turns": list(router.tracked_turns),
         "turn starts in flight": list(router.starting_threads),
-        "attached waiters": set(client._waiting),  # pyright: ignore[reportPrivateUsage]
+        "attached waiters": router.leftovers().get("attached turns", []),
         "armed deadlines": len(connection.watchdog),
     }
     return {name: table for name, table in tables.items() if table}

@@ -52,6 +52,9 @@ class _Turn:
     waker_calls: int = 0
     waker_set: bool = False
     lost: bool = False
+    retrying: bool = False
+    """The last event of the turn announced a retry (thread-level events are then no sign of
+    progress, so they wake nobody)."""
 
 
 class TurnRouterMachine(RuleBasedStateMachine):
@@ -82,6 +85,8 @@ class TurnRouterMachine(RuleBasedStateMachine):
     def _route(self, turn: _Turn | None, method: str, params: dict[str, Any]) -> None:
         """Send a notification, and note the wake-up it owes the turn's waiter."""
         self.router.route(method, params)
+        if turn is not None:
+            turn.retrying = method == "error" and params.get("willRetry") is True
         if turn is not None and self._tracked(turn) and turn.waker_set:
             # The router owed this waiter one call (counted by the waker itself); a second
             # call, or none, leaves waker_calls off zero and fails the invariant.
@@ -98,7 +103,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
     def start(self, thread_id: str) -> None:
         if thread_id in self.starting or self._live(thread_id) is not None:
             return
-        self.router.expect(thread_id)
+        self.router.begin(thread_id)
         turn = _Turn(self._new_id("turn"), thread_id)
         self.turns[turn.id] = turn
         self.starting[thread_id] = turn
@@ -126,12 +131,13 @@ class TurnRouterMachine(RuleBasedStateMachine):
     def forget(self, thread_id: str) -> None:
         for turn in self.turns.values():
             if turn.thread_id == thread_id and self._tracked(turn):
-                self.router.forget(turn.id)
+                state = self.router.get(turn.id)
+                assert state is not None
+                self.router.forget(state)
                 turn.forgotten = True
-                if turn.waker_set:
-                    # The waiter is the one leaving: its wake-up is no longer owed.
-                    turn.waker_set = False
-                    turn.waker_calls += 1
+                # Forgetting wakes the waiter (the waker counts the call), so nobody is left
+                # waiting on a turn no event will reach any more.
+                turn.waker_set = False
                 return
 
     @rule(thread_id=st.sampled_from(THREADS))
@@ -149,7 +155,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
                 def waker(turn: _Turn = turn) -> None:
                     turn.waker_calls += 1
 
-                state.waker = waker
+                state.add_waiter(waker)
                 turn.waker_set = True
                 turn.waker_calls -= 1  # owed one call; back to zero when it comes
                 return
@@ -227,6 +233,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
                 turn.thread_id == thread_id
                 and self._tracked(turn)
                 and turn.completed is None
+                and not turn.retrying
                 and turn.waker_set
             ):
                 turn.waker_set = False  # the router owed this call; the waker counts it
@@ -282,7 +289,7 @@ class TurnRouterMachine(RuleBasedStateMachine):
             if self._tracked(turn):
                 state = self.router.get(turn.id)
                 assert state is not None
-                assert (state.lost is not None) == (turn.completed is None)
+                assert (state.ended is not None) == (turn.completed is None)
         # A new connection starts from an empty table.
         self.router = TurnRouter()
         self.turns.clear()

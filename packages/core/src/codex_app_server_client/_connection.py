@@ -5,12 +5,13 @@ event: answers wake their waiting request, notifications go to the listeners (sy
 so they must not block), server requests each run their handler in a task of their own so a
 slow handler (a human approving a command) never stalls the reader.
 
-A lone request sent right after the previous one was answered reads for itself instead (the
-reader task stands aside for it), which saves a task switch per round trip; it dispatches
-whatever comes before its answer just as the reader task would.
+When the transport ends, breaks (with any exception at all: a plugin's bug is logged with its
+traceback and treated as a broken connection), or the connection is closed, every waiting
+request fails at once with :class:`CodexTransportError`, and so does every later call.
 
-When the transport ends, breaks, or the connection is closed, every waiting request fails at
-once with :class:`CodexTransportError`, and so does every later call.
+The connection's own tasks (reader, watchdog, handlers) each run in a cancel scope of their
+own, so closing stops exactly them and never the task group's host: ``aclose()`` is safe
+from any task, the host's included.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 
 from ._waiting import WaitKit, Wake, Watchdog
 from ._wire_log import WireTap
@@ -43,7 +43,7 @@ from .protocol import (
 )
 from .transport import SupportsReceiveBatch, Transport
 
-__all__ = ["Connection", "ServerRequestError"]
+__all__ = ["Connection", "ServerRequestError", "copy_error"]
 
 logger = logging.getLogger("codex_app_server_client.connection")
 
@@ -60,6 +60,8 @@ CLOSE_TIMEOUT: Final = 10.0
 ServerRequestError = CodexServerRequestError
 """The internal name of :class:`~codex_app_server_client.errors.CodexServerRequestError`."""
 
+
+_E = TypeVar("_E", bound=BaseException)
 
 NotificationListener = Callable[[Notification], object]
 NotificationRoute = Callable[[str, dict[str, Any]], object]
@@ -106,14 +108,6 @@ class Connection:
         self._tap = wire_tap
         self._engine = JsonRpcConnection()
         self._slots: dict[int, _Slot] = {}
-        # Requests reading their own answers (see _lead and _park): the transport's
-        # receive_batch, once the reader has it; the request reading now; whether the
-        # reader is parked, and its wake-up; whether the last batch answered a lone request.
-        self._receive_batch: Callable[[], Awaitable[list[bytes]]] | None = None
-        self._leader: _Slot | None = None
-        self._reader_parked = False
-        self._unpark: Wake | None = None
-        self._answered_lone = False
         # The owner's route, called first for every notification with (method, params): no
         # Notification object is made per event unless someone listens for those.
         self._route = route
@@ -128,7 +122,8 @@ class Connection:
         self._on_server_request = on_server_request
         self._closed: CodexTransportError | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
-        self._reader_scope: anyio.CancelScope | None = None
+        self._task_scopes: list[anyio.CancelScope] = []
+        """Scopes of the reader and the watchdog, cancelled on close."""
         self._handler_scopes: dict[object, anyio.CancelScope] = {}
         self._overload_retries = overload_retries
         self._overload_backoff = overload_backoff
@@ -142,8 +137,16 @@ class Connection:
     def start(self, task_group: anyio.abc.TaskGroup) -> None:
         """Start the reader; server-request handlers will also run in ``task_group``."""
         self._task_group = task_group
-        task_group.start_soon(self.watchdog.run, name="codex_app_server_client watchdog")
-        task_group.start_soon(self._read_loop, name="codex_app_server_client reader")
+        task_group.start_soon(self._own, self.watchdog.run, name="codex_app_server_client watchdog")
+        task_group.start_soon(self._own, self._read_loop, name="codex_app_server_client reader")
+
+    async def _own(self, run: Callable[[], Awaitable[None]]) -> None:
+        """Run one of the connection's tasks in a scope that closing cancels."""
+        with anyio.CancelScope() as scope:
+            self._task_scopes.append(scope)
+            if self._closed is not None:
+                scope.cancel()
+            await run()
 
     @property
     def closed(self) -> bool:
@@ -158,9 +161,9 @@ class Connection:
     def add_listener(self, listener: NotificationListener) -> Callable[[], None]:
         """Call ``listener`` for every notification; returns a function that removes it.
 
-        Listeners run in the task that reads (the reader task, or a request reading its own
-        answer), in the order messages arrive: they must return quickly and not block. An
-        exception in a listener is logged and does not affect the connection.
+        Listeners run in the reader task, in the order messages arrive: they must return
+        quickly and not block. An exception in a listener is logged and does not affect the
+        connection.
         """
         self._set_listeners((*self._listeners, listener))
 
@@ -199,12 +202,19 @@ class Connection:
         self._close_listeners.append(listener)
 
     async def aclose(self, reason: str = "the client was closed") -> None:
-        """Fail everything still waiting, stop the reader and close the transport."""
+        """Fail everything still waiting, stop the connection's own tasks (reader, watchdog,
+        server-request handlers) and close the transport. Safe from any task, also from a
+        handler of this connection; only the connection's tasks are cancelled."""
         self._fail_all(CodexTransportError(f"{reason}; open a new client to continue"))
-        if self._reader_scope is not None:
-            self._reader_scope.cancel()
+        for scope in self._task_scopes:
+            scope.cancel()
+        for scope in list(self._handler_scopes.values()):
+            scope.cancel()
         with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT):
-            await self._transport.aclose()
+            try:
+                await self._transport.aclose()
+            except Exception:
+                logger.exception("closing the transport failed")
 
     # -- requests --------------------------------------------------------------------------
 
@@ -247,16 +257,14 @@ class Connection:
         key = watchdog.arm(slot, deadline)
         # A server that stops reading leaves the send stuck on a full pipe or socket; the
         # request timeout bounds that part too (the watchdog cancels this scope), or the
-        # caller would wait forever; and so it bounds a request that reads its own answer.
-        # A scope without a deadline of its own costs half as much as one with a timer.
+        # caller would wait forever. A scope without a deadline of its own costs half as
+        # much as one with a timer.
         scope = slot.sending = anyio.CancelScope()
         sent = False
         try:
             with scope:
                 await self._send(data)
                 sent = True
-                if self._reader_parked and self._leader is None and slot.answer is None:
-                    await self._lead(slot)
             slot.sending = None
             if slot.answer is None and not scope.cancelled_caught and self._closed is None:
                 await answered
@@ -294,97 +302,36 @@ class Connection:
         except CodexTransportError as exc:
             self._fail_all(exc)
             raise
-        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, _TRANSPORT_FAILURES):
+                logger.error("the transport's send raised outside its contract", exc_info=exc)
             error = CodexTransportError(f"sending to the app-server failed: {exc!r}")
             self._fail_all(error)
             raise error from exc
 
     def _raise_if_closed(self) -> None:
         if self._closed is not None:
-            raise _copy_error(self._closed)
+            raise copy_error(self._closed)
 
     # -- reading ---------------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
         """Read and dispatch until the connection ends: batch after batch (one await per
         chunk the transport read, not per message) when the transport can, else message
-        after message.
-
-        One flat loop, no helper coroutines: every message resumes this task through each
-        frame it is awaiting in, so the fewer frames, the cheaper.
-        """
+        after message. Any exception from the transport ends the connection for every
+        waiter with :class:`CodexTransportError`."""
         transport = self._transport
-        dispatch = self._dispatch_batch
-        with anyio.CancelScope() as scope:
-            self._reader_scope = scope
-            try:
-                if isinstance(transport, SupportsReceiveBatch):
-                    # A cancelled receive_batch loses nothing (its contract), so requests may
-                    # read for themselves while this task is parked (see _lead).
-                    receive_batch = self._receive_batch = transport.receive_batch
-                    while True:
-                        dispatch(await receive_batch())
-                        if self._answered_lone:
-                            self._answered_lone = False
-                            await self._park()
-                else:
-                    receive = transport.receive
-                    while True:
-                        dispatch([await receive()])
-            except _READ_ENDS as exc:
-                self._fail_all(_read_failure(exc))
-
-    async def _lead(self, slot: _Slot) -> None:
-        """Read and dispatch messages in the requesting task until ``slot`` is answered.
-
-        Called only while the reader task is parked (see :meth:`_park`), so nobody else
-        reads. The answer then reaches its caller without the reader task first waking up
-        to read it and then waking the caller: one event-loop pass less per round trip.
-        Whatever arrives before it is dispatched exactly as the reader task would. Ends on
-        the answer, on the end of the connection, or on cancellation (the caller's, or the
-        watchdog's at the request deadline), and always hands reading back.
-        """
-        receive_batch = self._receive_batch
-        assert receive_batch is not None
-        self._leader = slot
         try:
-            while slot.answer is None and self._closed is None:
-                try:
-                    batch = await receive_batch()
-                except _READ_ENDS as exc:
-                    self._fail_all(_read_failure(exc))
-                    return
-                self._dispatch_batch(batch)
-        finally:
-            self._leader = None
-            unpark = self._unpark
-            if unpark is not None:
-                self._unpark = None
-                unpark()
-
-    async def _park(self) -> None:
-        """Stay off the transport while the caller just answered may send its next request.
-
-        Its send takes one event-loop pass, so this task waits two before reading again: a
-        request sent in that window finds nobody reading and reads its own answer (see
-        :meth:`_lead`), and this task waits until it is done. A request whose send is
-        slower simply waits for this task as usual.
-        """
-        checkpoint = anyio.lowlevel.checkpoint
-        self._reader_parked = True
-        try:
-            passes = 2
-            while passes:
-                await checkpoint()
-                passes -= 1
-                if self._leader is not None:
-                    unpark, unparked = self.wait_kit.new_wait()
-                    self._unpark = unpark
-                    await unparked
-                    passes = 2  # that caller, too, may send again at once
-        finally:
-            self._reader_parked = False
-            self._unpark = None
+            if isinstance(transport, SupportsReceiveBatch):
+                while True:
+                    self._dispatch_batch(await transport.receive_batch())
+            else:
+                while True:
+                    self._dispatch_batch([await transport.receive()])
+        except Exception as exc:
+            if not isinstance(exc, (anyio.EndOfStream, *_TRANSPORT_FAILURES)):
+                logger.error("the transport's receive raised outside its contract", exc_info=exc)
+            self._fail_all(_read_failure(exc))
 
     def _dispatch_batch(self, batch: list[bytes]) -> None:
         tap = self._tap
@@ -399,8 +346,6 @@ class Connection:
             if slot is not None:
                 slot.answer = event
                 slot.wake()
-                if len(self._slots) == 1 and self._leader is None:
-                    self._answered_lone = True
         elif isinstance(event, ServerRequest):
             assert self._task_group is not None
             self._task_group.start_soon(self._answer_server_request, event)
@@ -477,14 +422,14 @@ class Connection:
                 logger.exception("close listener failed")
 
 
-_READ_ENDS = (
-    anyio.EndOfStream,
+_TRANSPORT_FAILURES = (
     CodexTransportError,
     OSError,
     anyio.BrokenResourceError,
     anyio.ClosedResourceError,
 )
-"""How a transport's receive ends or breaks."""
+"""How a transport may fail (besides ``anyio.EndOfStream`` for a clean end); anything else is
+a bug in the transport, logged with its traceback, and still ends the connection."""
 
 
 def _read_failure(exc: BaseException) -> CodexTransportError:
@@ -495,7 +440,12 @@ def _read_failure(exc: BaseException) -> CodexTransportError:
         return CodexTransportError(
             "the app-server closed the connection; open a new client to continue"
         )
-    return CodexTransportError(f"the connection to the app-server broke: {exc!r}")
+    if isinstance(exc, _TRANSPORT_FAILURES):
+        return CodexTransportError(f"the connection to the app-server broke: {exc!r}")
+    return CodexTransportError(
+        f"the transport failed unexpectedly ({exc!r}); that is a bug in the transport plugin "
+        "(its traceback is logged): report it there, and open a new client to continue"
+    )
 
 
 def _ignore(method: str, params: dict[str, Any]) -> None:
@@ -514,9 +464,12 @@ def _guarded(route: NotificationRoute) -> NotificationRoute:
     return routed
 
 
-def _copy_error(error: CodexTransportError) -> CodexTransportError:
-    # Each waiter raises its own instance, so tracebacks of concurrent waiters don't mix.
-    copy = CodexTransportError.__new__(type(error))
+def copy_error(error: _E) -> _E:
+    """A copy of ``error`` (same class, args and attributes) for one more waiter to raise.
+
+    Each waiter raises its own instance, so tracebacks of concurrent waiters don't mix.
+    """
+    copy = type(error).__new__(type(error))
     copy.args = error.args
     copy.__dict__.update(error.__dict__)
     copy.__cause__ = error.__cause__

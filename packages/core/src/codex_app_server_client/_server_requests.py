@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -70,20 +69,18 @@ from .protocol._turns import as_dict, as_dicts
 
 __all__ = [
     "KNOWN_METHODS",
-    "TurnBusy",
     "answer_server_request",
+    "fallback_answer",
     "typed_server_request",
 ]
 
 logger = logging.getLogger("codex_app_server_client.server_requests")
 
-TurnBusy = Callable[[str], AbstractContextManager[object]]
-"""``turn_busy(turn_id)``: a context manager held while a handler of that turn runs (the
-client pauses the turn's inactivity clock inside it and counts the answer as activity)."""
-
 _NO_HANDLER: Final = "no handler is set"
 _FAILED: Final = "the handler failed"
 _MALFORMED: Final = "the handler's answer had the wrong shape"
+_TIMED_OUT: Final = "the handler did not decide within approval_timeout"
+_CANCELLED: Final = "the turn was cancelled"
 
 
 class _BadAnswer(Exception):
@@ -563,7 +560,6 @@ async def answer_server_request(
     handlers: ServerRequestHandlers | None = None,
     *,
     approval_handler: ApprovalHandler | None = None,
-    turn_busy: TurnBusy | None = None,
 ) -> Any:
     """Answer one server request: the JSON-RPC ``result`` to send back.
 
@@ -572,8 +568,6 @@ async def answer_server_request(
         handlers: the user's handlers; ``None`` answers everything with the defaults.
         approval_handler: the client's shortcut for command and file-change approvals, used
             when the specific slot is unset.
-        turn_busy: called with the request's turn id (when it has one) for a context manager
-            held while the handler runs.
 
     Raises:
         ServerRequestError: the answer is a JSON-RPC error (an unknown method, a default that
@@ -593,14 +587,31 @@ async def answer_server_request(
     )
     if handler is None and kind.uses_approval_handler and approval_handler is not None:
         handler = cast("Callable[[TypedServerRequest], Awaitable[object]]", approval_handler)
-    turn_id = request.params.get("turnId")
-    busy: AbstractContextManager[object] = (
-        turn_busy(turn_id)
-        if turn_busy is not None and isinstance(turn_id, str) and turn_id
-        else nullcontext()
-    )
-    with busy:
-        return await _run(kind, typed, handler, request.method)
+    return await _run(kind, typed, handler, request.method)
+
+
+def fallback_answer(request: ServerRequest, cancelled: bool) -> Any:
+    """The fail-closed answer to a server request our handler never decided.
+
+    ``cancelled``: ``cancel()`` stopped the request's turn, so approvals are answered
+    ``cancel`` (legacy ones ``abort``); otherwise ``approval_timeout`` ran out and the request
+    gets its kind's safe default (approvals ``decline``, the others the error reply they get
+    with no handler).
+
+    Raises:
+        ServerRequestError: the answer is a JSON-RPC error.
+    """
+    kind = _KINDS.get(request.method)
+    why = _CANCELLED if cancelled else _TIMED_OUT
+    if kind is None:
+        raise ServerRequestError(
+            INTERNAL_ERROR, f"codex-app-server-client cannot answer {request.method!r}: {why}"
+        )
+    if cancelled and kind.uses_approval_handler:
+        return kind.encode(ApprovalDecision.CANCEL)
+    if cancelled and kind.slot.startswith("legacy_"):
+        return kind.encode(ReviewDecision.ABORT)
+    return kind.default(kind.build(dict(request.params)), why)
 
 
 async def _run(

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Final, Self
 
-from ._connection import _copy_error  # pyright: ignore[reportPrivateUsage]
-from .errors import (
-    CodexProtocolError,
-    CodexTransportError,
-    CodexTurnFailedError,
-    CodexTurnInactiveError,
-)
-from .models import ChatResult, Continuation, FinalTextSource, Step
+from ._connection import copy_error
+from ._defaults import Default
+from ._turn_registry import TurnRegistry
+from ._waiting import Wake
+from .errors import CodexTurnFailedError, CodexTurnInactiveError
+from .models import ChatResult, Continuation, FinalTextSource, RetryNotice, Step
 from .protocol import TurnState, pick_final_text
-from .protocol._turns import as_dict, as_dicts
-
-if TYPE_CHECKING:
-    from .client import CodexClient
+from .protocol._turns import as_dicts
 
 __all__ = ["TurnStream"]
 
-logger = logging.getLogger("codex_app_server_client.turns")
-
-_LET_GO_EVERY = 1024
-"""A stream that keeps falling behind still lets go of the steps it handed out this often."""
+_LET_GO_EVERY: Final = 1024
+"""A stream behind its turn lets go of handed-out steps in chunks this big (deleting from
+the front of a list one step at a time would cost a copy per step)."""
 
 
 class TurnStream:
@@ -39,7 +31,14 @@ class TurnStream:
 
     If the turn stays silent for the inactivity timeout, iteration raises
     :class:`~codex_app_server_client.errors.CodexTurnInactiveError`; the turn keeps running and
-    the error's ``continuation`` resumes it.
+    the error's ``continuation`` resumes it. Time our own server-request handlers spend
+    deciding (a person reading an approval) is not silence; a server that only announces
+    retries is (see :attr:`retry`).
+
+    ``cancel()`` of the turn from another task ends the iteration too: normally, with
+    ``status == "interrupted"``, when the server confirms the interrupt in time, else with
+    :class:`~codex_app_server_client.errors.CodexTurnCancelledError`. The client's close or
+    the connection's loss raises :class:`~codex_app_server_client.errors.CodexTransportError`.
 
     Leaving the loop early (``break``) or calling :meth:`aclose` stops tracking the turn on this
     client (it is not interrupted on the server; use ``cancel`` for that). Use
@@ -48,31 +47,33 @@ class TurnStream:
 
     def __init__(
         self,
-        client: CodexClient,
+        turns: TurnRegistry | None,
         *,
         turn_params: dict[str, Any] | None,
         thread_id: str | None,
         continuation: Continuation | None,
         inactivity_timeout: float | None,
+        approval_timeout: float | Default | None,
         hand_out_steps: bool = True,
     ) -> None:
-        self._client = client
+        self._turns = turns
         self._turn_params = turn_params
         self._thread_id = thread_id
         self._continuation = continuation
         self._timeout = inactivity_timeout
+        self._approval_timeout = approval_timeout
         self._hand_out = hand_out_steps
         self._state: TurnState | None = None
         self._cursor = continuation.cursor if continuation is not None else 0
-        self._idle_since = 0.0
-        self._seen: int = -1
-        """The turn's activity count when the inactivity clock last restarted."""
         self._done = False
         self._result: ChatResult | None = None
-        # Inactivity deadline, kept by the client's watchdog while a timed wait is under way.
+        # The inactivity clock: restarted whenever the turn's progress count moves on.
+        self._idle_since = 0.0
+        self._seen = -1
+        # The current timed wait, kept by the watchdog through deadline_reached().
         self._deadline: float | None = None
         self._watch_key: int | None = None
-        self._wake: Callable[[], None] | None = None
+        self._wake: Wake | None = None
         self._expired = False
 
     # -- public --------------------------------------------------------------------------
@@ -94,71 +95,41 @@ class TurnStream:
         """The turn, once ``turn/start`` has answered."""
         return self._state.turn_id if self._state is not None else None
 
+    @property
+    def retry(self) -> RetryNotice | None:
+        """The server's latest retry notice for this turn while it is retrying the model
+        request (``None`` once the turn progresses again, or when it never retried).
+
+        Retries are also logged at WARNING on ``codex_app_server_client.turns``. They do not
+        count as progress: a turn that only retries for ``inactivity_timeout`` raises
+        :class:`~codex_app_server_client.errors.CodexTurnInactiveError` with the last notice.
+        """
+        return self._state.retry if self._state is not None else None
+
+    def keep_steps(self) -> None:
+        """Keep every step for :attr:`result` instead of letting go of those handed out
+        (what ``chat_once`` does; call before iterating)."""
+        self._hand_out = False
+
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> Step:
         if self._done:
             raise StopAsyncIteration
-        state = self._state
-        if state is None:
-            state = await self._attach()
+        state = self._state if self._state is not None else await self._attach()
         while True:
-            steps = state.steps
-            held = len(steps)
-            if held:
-                index = self._cursor - state.dropped
-                if index < held:
-                    self._cursor += 1
-                    step = steps[index]
-                    if index >= _LET_GO_EVERY and self._hand_out:
-                        state.let_go(index + 1)
-                    return step
-                if self._hand_out:
-                    # The caller has taken every step: the client keeps none of them, so a
-                    # long turn streamed through chat() holds only what has not been handed
-                    # out yet.
-                    state.let_go(held)
+            step = self._next_step(state)
+            if step is not None:
+                return step
             if state.terminal:
                 await self._finish(state)
                 raise StopAsyncIteration
-            if state.lost is not None:
+            if state.ended is not None:
                 self._release()
-                raise _fresh(state.lost)
-            # Wait for the reader. Inline, not a helper coroutine or method: with many turns
-            # in flight this runs once per event, and a frame per wait is a measurable share.
-            kit = self._client._wait_kit  # pyright: ignore[reportPrivateUsage]
-            now = kit.now()
-            timeout = self._timeout
-            if state.activity != self._seen:
-                # New events since the last wait: the inactivity clock starts again now. It
-                # runs only while the caller waits, so time spent on earlier steps is not
-                # counted as the turn's silence.
-                self._seen = state.activity
-                self._idle_since = now
-            self._expired = False
-            # A turn waiting on our own handler (a human approving) is not inactive.
-            timed = timeout is not None and state.client_requests == 0
-            deadline = self._idle_since + timeout if timeout is not None else 0.0
-            if timed and deadline <= now:
-                self._park(state)
-            wake, waiting = kit.new_wait()
-            state.waker = wake
-            if timed:
-                self._deadline = deadline
-                self._wake = wake
-                if self._watch_key is None:
-                    self._watch_key = self._client._watchdog.arm(self, deadline)  # pyright: ignore[reportPrivateUsage]
-            try:
-                await waiting
-            finally:
-                self._deadline = None
-                self._wake = None
-                if state.waker is wake:
-                    state.waker = None
-            if self._expired and state.activity == self._seen:
-                self._expired = False
-                self._park(state)
+                # A copy per waiter, so concurrent waiters' tracebacks don't mix.
+                raise copy_error(state.ended)
+            await self._wait(state)
 
     async def collect(self) -> ChatResult:
         """Run the turn to its end and return its result (what ``chat_once`` does)."""
@@ -182,55 +153,119 @@ class TurnStream:
         self._release()
 
     def __del__(self) -> None:
-        # Breaking out of `async for` drops the stream; forgetting the turn is a plain table
-        # update (no await), so it is safe here and frees the turn at once.
-        self._release()
+        # Dropped mid-turn (a `break` without `async with`): the turn must still be freed,
+        # but the collector may run in the middle of the reader's work, so only queue it.
+        state = self._state
+        if state is not None and self._turns is not None:
+            self._turns.release_later(state)
+
+    # -- the watchdog's side -------------------------------------------------------------
+
+    def deadline_reached(self, now: float) -> float | None:
+        """Called by the watchdog when this stream's watched deadline falls due."""
+        deadline = self._deadline
+        state = self._state
+        if deadline is None or state is None or state.busy:
+            # Not in a timed wait (or our handler is deciding): the next timed wait arms anew.
+            self._watch_key = None
+            return None
+        if deadline > now:
+            return deadline  # progress moved the deadline on; check again then
+        self._watch_key = None
+        self._expired = True
+        if self._wake is not None:
+            self._wake()
+        return None
 
     # -- internals -----------------------------------------------------------------------
 
     async def _attach(self) -> TurnState:
-        client = self._client
+        turns = self._turns
+        if turns is None:
+            raise RuntimeError("the client is not connected; use it with `async with`")
+        approval = self._approval_timeout
         if self._continuation is not None:
-            state = client._adopt(self._continuation)  # pyright: ignore[reportPrivateUsage]
+            state = turns.adopt(self._continuation)
+            if not isinstance(approval, Default):
+                state.approval_timeout = approval
         else:
             assert self._turn_params is not None
-            state = await client._start_turn(self._thread_id, self._turn_params)  # pyright: ignore[reportPrivateUsage]
+            assert not isinstance(approval, Default)
+            state = await turns.start(self._thread_id, self._turn_params, approval_timeout=approval)
         self._state = state
         # Steps before state.dropped were handed out earlier and are gone.
         self._cursor = max(self._cursor, state.dropped)
-        self._idle_since = client._wait_kit.now()  # pyright: ignore[reportPrivateUsage]
-        self._seen = state.activity
+        self._idle_since = turns.now()
+        self._seen = state.progress
         return state
 
-    def deadline_reached(self, now: float) -> float | None:
-        """Called by the client's watchdog when this stream's watched deadline falls due."""
-        deadline = self._deadline
-        if deadline is None:
-            self._watch_key = None  # not waiting now; the next timed wait arms again
+    def _next_step(self, state: TurnState) -> Step | None:
+        steps = state.steps
+        index = self._cursor - state.dropped
+        if index >= len(steps):
             return None
-        if deadline > now:
-            return deadline  # events moved the deadline on; check again then
-        self._watch_key = None
-        self._expired = True
-        wake = self._wake
-        if wake is not None:
-            wake()
-        return None
+        step = steps[index]
+        self._cursor += 1
+        if self._hand_out and (index + 1 == len(steps) or index + 1 >= _LET_GO_EVERY):
+            # The caller has this step: the client keeps no step it handed out, so a long
+            # turn streamed through chat() holds only what has not been taken yet.
+            state.let_go(index + 1)
+        return step
 
-    def _park(self, state: TurnState) -> None:
-        idle = self._client._wait_kit.now() - self._idle_since  # pyright: ignore[reportPrivateUsage]
-        assert state.turn_id is not None
+    async def _wait(self, state: TurnState) -> None:
+        """Wait for the turn's next change; raise CodexTurnInactiveError (after parking the
+        turn) when it stayed without progress for the inactivity timeout.
+
+        The clock runs only while the caller waits (time spent on a step is not the turn's
+        silence) and never while our handler decides a server request of the turn.
+        """
+        turns = self._turns
+        assert turns is not None
+        now = turns.now()
+        if state.progress != self._seen:
+            self._seen = state.progress
+            self._idle_since = now
+        timeout = self._timeout
+        timed = timeout is not None and not state.busy
+        if timed:
+            assert timeout is not None
+            deadline = self._idle_since + timeout
+            if deadline <= now:
+                self._go_inactive(state)
+            self._deadline = deadline
+            if self._watch_key is None:
+                self._watch_key = turns.watch(self, deadline)
+        self._expired = False
+        wake, waiting = turns.next_change(state)
+        self._wake = wake
+        try:
+            await waiting
+        finally:
+            self._wake = None
+            self._deadline = None
+            turns.stop_waiting(state, wake)
+        if self._expired and state.progress == self._seen and not state.finished:
+            self._go_inactive(state)
+
+    def _go_inactive(self, state: TurnState) -> None:
+        turns = self._turns
+        assert turns is not None
+        idle = turns.now() - self._idle_since
         cursor = self._cursor if self._hand_out else 0
         continuation = Continuation(state.thread_id, state.turn_id, cursor)
+        self._stop_watching()
         self._done = True
-        key, self._watch_key = self._watch_key, None
-        if key is not None:
-            self._client._watchdog.disarm(key)  # pyright: ignore[reportPrivateUsage]
-        self._client._park(state)  # pyright: ignore[reportPrivateUsage]
         self._state = None
+        turns.park(state)
+        retry = state.retry
+        why = (
+            f"; the server is retrying the model request: {retry.message}"
+            if retry is not None
+            else ""
+        )
         raise CodexTurnInactiveError(
-            f"turn {state.turn_id} produced no event for {idle:.1f} s (inactivity_timeout="
-            f"{self._timeout:g}); it is still running. Pass the error's .continuation to "
+            f"turn {state.turn_id} made no progress for {idle:.1f} s (inactivity_timeout="
+            f"{self._timeout:g}){why}. It is still running: pass the error's .continuation to "
             "chat()/chat_once() to keep waiting, or to cancel() to interrupt it.",
             continuation=continuation,
             idle_seconds=idle,
@@ -238,7 +273,6 @@ class TurnStream:
 
     async def _finish(self, state: TurnState) -> None:
         self._release()
-        assert state.turn_id is not None
         if state.status == "failed":
             error = state.error or {}
             message = error.get("message")
@@ -267,51 +301,19 @@ class TurnStream:
         text = pick_final_text(as_dicts((state.completed_turn or {}).get("items")))
         if text is not None:
             return text, "turn_completed"
-        if state.status != "completed":
+        if state.status != "completed" or self._turns is None:
             return None, None
-        return await self._read_back(state)
+        return await self._turns.read_back(state)
 
-    async def _read_back(self, state: TurnState) -> tuple[str | None, FinalTextSource | None]:
-        """Last resort: ask the server for the turn's items."""
-        client = self._client
-        try:
-            page = await client._request(  # pyright: ignore[reportPrivateUsage]
-                "thread/turns/list",
-                {"threadId": state.thread_id, "itemsView": "full", "limit": 10},
-            )
-            for turn in as_dicts(as_dict(page).get("data")):
-                if turn.get("id") == state.turn_id:
-                    text = pick_final_text(as_dicts(turn.get("items")))
-                    return (text, "thread_turns_list") if text is not None else (None, None)
-            return None, None
-        except CodexProtocolError as exc:
-            logger.debug("thread/turns/list unavailable (%s); trying thread/read", exc)
-        except CodexTransportError:
-            return None, None
-        try:
-            read = await client._request(  # pyright: ignore[reportPrivateUsage]
-                "thread/read", {"threadId": state.thread_id, "includeTurns": True}
-            )
-        except (CodexProtocolError, CodexTransportError):
-            return None, None
-        for turn in as_dicts(as_dict(as_dict(read).get("thread")).get("turns")):
-            if turn.get("id") == state.turn_id:
-                text = pick_final_text(as_dicts(turn.get("items")))
-                return (text, "thread_read") if text is not None else (None, None)
-        return None, None
-
-    def _release(self) -> None:
-        if self._done and self._state is None:
-            return
-        self._done = True
+    def _stop_watching(self) -> None:
         self._deadline = None
         key, self._watch_key = self._watch_key, None
-        if key is not None:
-            self._client._watchdog.disarm(key)  # pyright: ignore[reportPrivateUsage]
+        if key is not None and self._turns is not None:
+            self._turns.unwatch(key)
+
+    def _release(self) -> None:
+        self._done = True
+        self._stop_watching()
         state, self._state = self._state, None
-        if state is not None:
-            self._client._release(state)  # pyright: ignore[reportPrivateUsage]
-
-
-def _fresh(error: BaseException) -> BaseException:
-    return _copy_error(error) if isinstance(error, CodexTransportError) else error
+        if state is not None and self._turns is not None:
+            self._turns.release(state)

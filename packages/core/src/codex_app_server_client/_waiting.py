@@ -115,8 +115,13 @@ class Watchdog:
         self._sleeping_until = math.inf
 
     def __len__(self) -> int:
-        """Entries still to be checked (for tests: zero once every wait has ended)."""
-        return len(self._heap) - len(self._dead)
+        """Entries still to be checked (for tests: zero once every wait has ended).
+
+        An entry whose object was collected is not counted: it is dropped, unchecked, when
+        it falls due (a finalizer must not rebuild the heap under the running watchdog).
+        """
+        dead = self._dead
+        return sum(1 for _, key, ref in self._heap if key not in dead and ref() is not None)
 
     def arm(self, watched: Watched, deadline: float) -> int:
         """Check ``watched`` at ``deadline``; returns a key for :meth:`disarm`.

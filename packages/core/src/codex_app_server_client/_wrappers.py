@@ -576,9 +576,9 @@ class Turns(_Namespace):
         Raises:
             TypeError: an unknown turn option.
         """
-        from .client import _turn_params  # pyright: ignore[reportPrivateUsage]
+        from ._turn_options import turn_params
 
-        params = {"threadId": thread_id, **_turn_params(text, images, local_images, options)}
+        params = {"threadId": thread_id, **turn_params(text, images, local_images, options)}
         if extra:
             params.update(extra)
         result = await self._client.request("turn/start", params)
@@ -601,13 +601,13 @@ class Turns(_Namespace):
 
         Returns the id of the turn that took the input. Next: keep following that turn.
         """
-        from .client import _turn_params  # pyright: ignore[reportPrivateUsage]
+        from ._turn_options import turn_params
 
         options = {"client_user_message_id": client_user_message_id}
         params = {
             "threadId": thread_id,
             "expectedTurnId": expected_turn_id,
-            **_turn_params(text, images, local_images, options),
+            **turn_params(text, images, local_images, options),
         }
         result = await self._client.request("turn/steer", params)
         return str(result["turnId"])

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from contextlib import AsyncExitStack, contextmanager
-from functools import cached_property
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from functools import cached_property, partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, Unpack
 
 import anyio
 import anyio.abc
 
 from ._connection import Connection
+from ._defaults import DEFAULT, Default
+from ._turn_options import TurnOptions, turn_params
+from ._turn_registry import TurnRegistry
 from ._turn_stream import TurnStream
 from ._version import __version__
-from ._waiting import WaitKit, Watchdog
 from ._wire_log import WireTap, secrets_of
-from .errors import (
-    CodexContinuationError,
-    CodexError,
-    CodexExperimentalApiError,
-    CodexProtocolError,
-)
+from .errors import CodexExperimentalApiError
 from .models import (
     ApprovalHandler,
     CancelResult,
@@ -31,7 +28,7 @@ from .models import (
     Continuation,
     ServerRequestHandlers,
 )
-from .protocol import Notification, ServerRequest, TurnRouter, TurnState
+from .protocol import Notification, ServerRequest, TurnRouter
 from .protocol._turns import as_dict
 from .transport import Transport
 from .types._methods import EXPERIMENTAL_FIELDS, EXPERIMENTAL_METHODS
@@ -57,37 +54,6 @@ DEFAULT_CLIENT_INFO: Mapping[str, str] = {
 ServerRequestHandler = Callable[[ServerRequest], Awaitable[Any]]
 
 
-class _Default:
-    """Marks "use the client's setting" where ``None`` already means "no limit"."""
-
-    def __repr__(self) -> str:
-        return "<client default>"
-
-
-DEFAULT: Final = _Default()
-
-TURN_OPTIONS: Final[Mapping[str, str]] = {
-    "cwd": "cwd",
-    "model": "model",
-    "effort": "effort",
-    "summary": "summary",
-    "personality": "personality",
-    "approval_policy": "approvalPolicy",
-    "approvals_reviewer": "approvalsReviewer",
-    "sandbox_policy": "sandboxPolicy",
-    "output_schema": "outputSchema",
-    "service_tier": "serviceTier",
-    "client_user_message_id": "clientUserMessageId",
-}
-"""Turn options accepted as keywords, mapped to their ``turn/start`` field."""
-
-_SANDBOX_SHORTHANDS: Final[Mapping[str, dict[str, str]]] = {
-    "read-only": {"type": "readOnly"},
-    "workspace-write": {"type": "workspaceWrite"},
-    "danger-full-access": {"type": "dangerFullAccess"},
-}
-
-
 class CodexClient(TypedRequests):
     """An async client for one ``codex app-server`` connection.
 
@@ -108,7 +74,13 @@ class CodexClient(TypedRequests):
             and closes.
         request_timeout: seconds to wait for the answer to each request unless a call says
             otherwise; ``math.inf`` waits without limit.
-        inactivity_timeout: seconds a turn may stay silent before a wait on it gives up.
+        inactivity_timeout: seconds a turn may go without progress before a wait on it gives
+            up (``None``: no limit). Time our handlers spend deciding a server request of the
+            turn does not count; the server's retry notices are not progress.
+        approval_timeout: seconds our handlers get to decide a server request of a turn
+            (``None``, the default: no limit). A request still undecided then gets its kind's
+            fail-closed answer (approvals ``decline``), its handler is cancelled, and the turn
+            goes on. ``chat``/``chat_once`` take it per call too.
         approval_handler: async callable answering command and file-change approval requests
             (see ``chat``); a shortcut for those two slots of ``server_request_handlers``.
         server_request_handlers: one async handler per kind of server request (approvals,
@@ -141,6 +113,7 @@ class CodexClient(TypedRequests):
         *,
         request_timeout: float = 30.0,
         inactivity_timeout: float | None = 180.0,
+        approval_timeout: float | None = None,
         approval_handler: ApprovalHandler | None = None,
         server_request_handlers: ServerRequestHandlers | None = None,
         client_info: Mapping[str, str] | None = None,
@@ -178,6 +151,7 @@ class CodexClient(TypedRequests):
         self._transport_options = transport_options
         self.request_timeout = request_timeout
         self.inactivity_timeout = inactivity_timeout
+        self.approval_timeout = approval_timeout
         self.approval_handler = approval_handler
         self.server_request_handlers = server_request_handlers or ServerRequestHandlers()
         self._client_info = dict(client_info or DEFAULT_CLIENT_INFO)
@@ -195,13 +169,9 @@ class CodexClient(TypedRequests):
             dict.fromkeys(_CLIENT_NOTIFICATIONS, self._on_client_notification)
         )
         self._closing = False
-        self._waiting: set[str] = set()
-        """Turns a TurnStream is attached to (the rest of the tracked turns are parked)."""
         self._loaded_threads: set[str] = set()
-        self._wait_kit: WaitKit
-        """The event loop's clock and wake-ups (set on entering; TurnStream waits with it)."""
-        self._watchdog: Watchdog
-        """Inactivity deadlines of waiting TurnStreams (set on entering)."""
+        self._turns: TurnRegistry | None = None
+        """Owns every tracked turn's life (set on entering)."""
 
     # -- protocol areas (loaded on first use, so importing the SDK stays cheap) ----------
 
@@ -310,10 +280,15 @@ class CodexClient(TypedRequests):
                 overload_backoff=self._overload_backoff,
             )
             self._connection = connection
+            self._turns = TurnRegistry(
+                self._router,
+                self._turn_request,
+                connection.wait_kit,
+                connection.watchdog,
+                self._loaded_threads,
+            )
             connection.add_close_listener(self._router.fail_all)
             connection.start(task_group)
-            self._wait_kit = connection.wait_kit
-            self._watchdog = connection.watchdog
             await self._initialize()
         except BaseException:
             await self.__aexit__(None, None, None)
@@ -336,17 +311,16 @@ class CodexClient(TypedRequests):
     async def aclose(self) -> None:
         """Close the connection: waiting requests and turns fail with ``CodexTransportError``.
 
-        Idempotent, bounded, and safe anywhere inside the ``async with`` block (also under a
-        timeout); leaving the block then releases the client's remaining resources.
+        Idempotent, bounded, and safe anywhere: inside the ``async with`` block, from a
+        server-request handler, from another task, twice, under a timeout. It stops only the
+        client's own tasks (the reader, the watchdog, running handlers), never the caller's,
+        so the code after the block runs; leaving the block then releases the rest.
         """
         if self._closing:
             return
         self._closing = True
         if self._connection is not None:
             await self._connection.aclose()  # shielded inside: fails waiters, closes transport
-        if self._task_group is not None:
-            # Handlers of server requests may be waiting on user code; stop them too.
-            self._task_group.cancel_scope.cancel()
 
     async def _initialize(self) -> None:
         capabilities: dict[str, Any] = {"experimentalApi": self._experimental_api}
@@ -436,32 +410,34 @@ class CodexClient(TypedRequests):
             self._server_request_handlers[method] = handler
 
     async def _handle_server_request(self, request: ServerRequest) -> Any:
-        handler = self._server_request_handlers.get(request.method)
-        if handler is not None:
-            return await handler(request)
-        from ._server_requests import answer_server_request  # loaded on first use
+        # Loaded on first use: most sessions never see a server request.
+        from ._server_requests import answer_server_request, fallback_answer
 
-        return await answer_server_request(
+        raw = self._server_request_handlers.get(request.method)
+        decide: Callable[[], Awaitable[Any]] = (
+            partial(raw, request)
+            if raw is not None
+            else partial(
+                answer_server_request,
+                request,
+                self.server_request_handlers,
+                approval_handler=self.approval_handler,
+            )
+        )
+        turns = self._turns
+        if turns is None:
+            return await decide()
+        return await turns.decide(
             request,
-            self.server_request_handlers,
-            approval_handler=self.approval_handler,
-            turn_busy=self._turn_busy,
+            decide,
+            partial(fallback_answer, request),
+            self.approval_timeout,
         )
 
-    @contextmanager
-    def _turn_busy(self, turn_id: str) -> Generator[None]:
-        """While our handler answers a request of the turn, its inactivity clock is paused."""
-        state = self._router.get(turn_id)
-        if state is None:
-            yield
-            return
-        state.client_requests += 1
-        try:
-            yield
-        finally:
-            state.client_requests -= 1
-            state.activity += 1
-            state.wake()
+    async def _turn_request(
+        self, method: str, params: Mapping[str, Any] | None, timeout: float | None
+    ) -> Any:
+        return await self._request(method, params, timeout=timeout)
 
     def _on_client_notification(self, note: Notification) -> None:
         """The notifications the client acts on itself (the router hands them over)."""
@@ -485,10 +461,11 @@ class CodexClient(TypedRequests):
         *,
         thread_id: str | None = None,
         continuation: Continuation | None = None,
-        inactivity_timeout: float | _Default | None = DEFAULT,
+        inactivity_timeout: float | Default | None = DEFAULT,
+        approval_timeout: float | Default | None = DEFAULT,
         images: Sequence[str] = (),
         local_images: Sequence[str | os.PathLike[str]] = (),
-        **turn_options: Any,
+        **turn_options: Unpack[TurnOptions],
     ) -> TurnStream:
         """Run a turn and iterate its steps as they complete.
 
@@ -504,13 +481,18 @@ class CodexClient(TypedRequests):
                 loaded it); without it a new thread is started.
             continuation: resume waiting on a running turn after an inactivity timeout,
                 instead of starting one; cannot be combined with new input or options.
-            inactivity_timeout: seconds the turn may stay silent before the wait gives up
-                with :class:`~codex_app_server_client.errors.CodexTurnInactiveError`; the
-                client's setting by default; ``None`` waits without limit.
+            inactivity_timeout: seconds the turn may go without progress before the wait
+                gives up with :class:`~codex_app_server_client.errors.CodexTurnInactiveError`;
+                the client's setting by default; ``None`` waits without limit.
+            approval_timeout: seconds our handlers get to decide each server request of this
+                turn (an approval, say) before it gets its fail-closed answer; the client's
+                setting by default (with a continuation: the turn's setting); ``None`` waits
+                without limit.
             images: image URLs to send with the text.
             local_images: image files (paths on the server's machine) to send.
-            **turn_options: ``cwd``, ``model``, ``effort``, ``summary``, ``personality``,
-                ``approval_policy``, ``approvals_reviewer``, ``sandbox_policy`` (an object, or
+            **turn_options: see :class:`~codex_app_server_client.TurnOptions`: ``cwd``,
+                ``model``, ``effort``, ``summary``, ``personality``, ``approval_policy``,
+                ``approvals_reviewer``, ``sandbox_policy`` (an object, or
                 ``"read-only"``/``"workspace-write"``/``"danger-full-access"``),
                 ``output_schema``, ``service_tier``, ``client_user_message_id``.
 
@@ -520,7 +502,7 @@ class CodexClient(TypedRequests):
         """
         timeout = (
             self.inactivity_timeout
-            if isinstance(inactivity_timeout, _Default)
+            if isinstance(inactivity_timeout, Default)
             else inactivity_timeout
         )
         if continuation is not None:
@@ -541,21 +523,24 @@ class CodexClient(TypedRequests):
                     "once this one has ended instead"
                 )
             return TurnStream(
-                self,
+                self._turns,
                 turn_params=None,
                 thread_id=continuation.thread_id,
                 continuation=continuation,
                 inactivity_timeout=timeout,
+                approval_timeout=approval_timeout,
             )
         if text is None:
             raise ValueError("text is required to start a turn (or pass continuation=)")
-        params = _turn_params(text, images, local_images, turn_options)
         return TurnStream(
-            self,
-            turn_params=params,
+            self._turns,
+            turn_params=turn_params(text, images, local_images, turn_options),
             thread_id=thread_id,
             continuation=None,
             inactivity_timeout=timeout,
+            approval_timeout=(
+                self.approval_timeout if isinstance(approval_timeout, Default) else approval_timeout
+            ),
         )
 
     async def chat_once(
@@ -564,10 +549,11 @@ class CodexClient(TypedRequests):
         *,
         thread_id: str | None = None,
         continuation: Continuation | None = None,
-        inactivity_timeout: float | _Default | None = DEFAULT,
+        inactivity_timeout: float | Default | None = DEFAULT,
+        approval_timeout: float | Default | None = DEFAULT,
         images: Sequence[str] = (),
         local_images: Sequence[str | os.PathLike[str]] = (),
-        **turn_options: Any,
+        **turn_options: Unpack[TurnOptions],
     ) -> ChatResult:
         """Run a turn to its end and return its result; arguments as for :meth:`chat`.
 
@@ -579,20 +565,22 @@ class CodexClient(TypedRequests):
         Raises:
             CodexTurnFailedError: the turn ended ``failed`` (``.error_info`` has the server's
                 ``codexErrorInfo``).
-            CodexTurnInactiveError: no event for ``inactivity_timeout`` seconds; the turn
+            CodexTurnInactiveError: no progress for ``inactivity_timeout`` seconds; the turn
                 keeps running and ``.continuation`` resumes the wait.
-            CodexTransportError: the connection ended.
+            CodexTurnCancelledError: ``cancel()`` from another task gave the turn up.
+            CodexTransportError: the connection ended, or the client was closed.
         """
         stream = self.chat(
             text,
             thread_id=thread_id,
             continuation=continuation,
             inactivity_timeout=inactivity_timeout,
+            approval_timeout=approval_timeout,
             images=images,
             local_images=local_images,
             **turn_options,
         )
-        stream._hand_out = False  # pyright: ignore[reportPrivateUsage]
+        stream.keep_steps()
         async with stream:
             return await stream.collect()
 
@@ -601,149 +589,32 @@ class CodexClient(TypedRequests):
     ) -> CancelResult:
         """Interrupt a running turn and collect what it produced since the cursor.
 
-        Sends ``turn/interrupt`` (best effort: a turn that already ended is not an error),
-        waits up to ``timeout`` seconds (the client's ``request_timeout`` by default) for the
-        turn's end, and forgets the turn so the thread can take a new turn at once.
+        Safe from any task, also while another task iterates the turn. Server requests of
+        the turn still waiting on our handlers are answered ``cancel`` and the handlers
+        stopped; then ``turn/interrupt`` is sent (best effort: a turn that already ended is
+        not an error), and the call waits up to ``timeout`` seconds in all (the client's
+        ``request_timeout`` by default) for the turn's end. The turn is then forgotten, so
+        the thread can take a new turn at once; a task still iterating it ends with
+        ``status == "interrupted"`` (or
+        :class:`~codex_app_server_client.errors.CodexTurnCancelledError` if the server did
+        not confirm in time).
 
         Raises:
             CodexContinuationError: this client does not know the turn (already collected,
                 cancelled, or from another client).
         """
-        state = self._router.get(continuation.turn_id)
-        if state is None:
-            raise CodexContinuationError(
-                f"turn {continuation.turn_id} is not tracked by this client: it was already "
-                "collected or cancelled, or the continuation comes from another client"
-            )
         limit = self.request_timeout if timeout is None else timeout
-        accepted = False
-        try:
-            if not state.terminal and state.lost is None:
-                try:
-                    await self._request(
-                        "turn/interrupt",
-                        {"threadId": state.thread_id, "turnId": continuation.turn_id},
-                        timeout=limit,
-                    )
-                    accepted = True
-                except CodexProtocolError as exc:
-                    # "no active turn to interrupt": it ended on its own meanwhile.
-                    logger.debug("turn/interrupt refused: %s", exc)
-                with anyio.move_on_after(limit):
-                    while not state.terminal and state.lost is None:
-                        event = anyio.Event()
-                        state.waker = event.set
-                        await event.wait()
-            status = state.status if state.terminal else "inProgress"
-            return CancelResult(
-                status=status,
-                interrupted=accepted and status == "interrupted",
-                steps=tuple(state.steps_since(continuation.cursor)),
-                thread_id=state.thread_id,
-                turn_id=continuation.turn_id,
-            )
-        finally:
-            self._release(state)
+        return await self._require_turns().cancel(continuation, limit)
 
-    # The turn bookkeeping below is called by TurnStream.
-
-    async def _start_turn(self, thread_id: str | None, params: dict[str, Any]) -> TurnState:
-        if thread_id is None:
-            started = await self._request("thread/start", {})
-            thread_id = str(started["thread"]["id"])
-        elif thread_id not in self._loaded_threads:
-            await self._request("thread/resume", {"threadId": thread_id, "excludeTurns": True})
-            self._loaded_threads.add(thread_id)  # in case the answer carried no thread
-        self._check_thread_free(thread_id)
-        router = self._router
-        router.expect(thread_id)
-        try:
-            answer = await self._request("turn/start", {"threadId": thread_id, **params})
-        except BaseException:
-            router.abandon(thread_id)
-            raise
-        turn_id = str(answer["turn"]["id"])
-        state = router.bind(thread_id, turn_id)
-        self._waiting.add(turn_id)
-        return state
-
-    def _check_thread_free(self, thread_id: str) -> None:
-        router = self._router
-        if thread_id in router.starting_threads:
-            raise CodexError(
-                f"a turn is being started on thread {thread_id} already; wait for it to end"
-            )
-        for turn_id, state in router.turns_on(thread_id):
-            if state.terminal or state.lost is not None:
-                if turn_id not in self._waiting:
-                    router.forget(turn_id)  # a parked turn nobody resumed; it has ended
-                continue
-            raise CodexError(
-                f"thread {thread_id} has a running turn ({turn_id}) on this client; wait for "
-                "it, resume it with its continuation, or cancel() it first"
-            )
-
-    def _adopt(self, continuation: Continuation) -> TurnState:
-        state = self._router.get(continuation.turn_id)
-        if state is None:
-            raise CodexContinuationError(
-                f"turn {continuation.turn_id} is not tracked by this client: its result was "
-                "already collected, it was cancelled, or the continuation comes from another "
-                "client"
-            )
-        if continuation.turn_id in self._waiting:
-            raise CodexContinuationError(
-                f"another caller is already waiting on turn {continuation.turn_id}"
-            )
-        self._waiting.add(continuation.turn_id)
-        return state
-
-    def _park(self, state: TurnState) -> None:
-        """A wait on the turn timed out: keep tracking it, attached to no stream."""
-        if state.turn_id is not None:
-            self._waiting.discard(state.turn_id)
-        state.waker = None
-
-    def _release(self, state: TurnState) -> None:
-        """Forget a turn: collected, abandoned or cancelled."""
-        if state.turn_id is not None:
-            self._waiting.discard(state.turn_id)
-            self._router.forget(state.turn_id)
+    def _require_turns(self) -> TurnRegistry:
+        if self._turns is None:
+            raise RuntimeError("the client is not connected; use it with `async with`")
+        return self._turns
 
     @property
     def closed(self) -> bool:
         """Whether the connection has ended."""
         return self._connection is None or self._connection.closed
-
-
-def _turn_params(
-    text: str,
-    images: Sequence[str],
-    local_images: Sequence[str | os.PathLike[str]],
-    options: Mapping[str, Any],
-) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(TURN_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"unknown turn option(s): {', '.join(unknown)}; accepted: "
-            + ", ".join(sorted(TURN_OPTIONS))
-        )
-    items: list[dict[str, Any]] = [{"type": "text", "text": text, "text_elements": []}]
-    items += [{"type": "image", "url": url} for url in images]
-    items += [{"type": "localImage", "path": os.fspath(path)} for path in local_images]
-    params: dict[str, Any] = {"input": items}
-    for name, value in options.items():
-        if value is None:
-            continue
-        if name == "sandbox_policy" and isinstance(value, str):
-            if value not in _SANDBOX_SHORTHANDS:
-                raise ValueError(
-                    f"sandbox_policy {value!r} is not one of {sorted(_SANDBOX_SHORTHANDS)}; "
-                    "pass a SandboxPolicy object for anything finer"
-                )
-            value = _SANDBOX_SHORTHANDS[value]
-        params[TURN_OPTIONS[name]] = value
-    return params
 
 
 _CLIENT_NOTIFICATIONS: Final = frozenset(

@@ -8,6 +8,7 @@ CodexError                        catch-all for this SDK
 │   └── CodexTurnInactiveError    a turn produced no event in time (it keeps running)
 ├── CodexProtocolError            the server answered a request with a JSON-RPC error
 ├── CodexTurnFailedError          a turn ended with status "failed"
+├── CodexTurnCancelledError       cancel() gave the turn up before the server confirmed its end
 ├── CodexContinuationError        a continuation is unknown to this client or already spent
 ├── CodexExperimentalApiError     an experimental method or field without the opt-in
 └── CodexServerRequestError       raised BY a server-request handler: answer with this error
@@ -33,6 +34,7 @@ __all__ = [
     "CodexTimeoutError",
     "CodexTransportError",
     "CodexTransportNotFoundError",
+    "CodexTurnCancelledError",
     "CodexTurnFailedError",
     "CodexTurnInactiveError",
 ]
@@ -104,7 +106,9 @@ class CodexProtocolError(CodexError):
     """The server answered a request with a JSON-RPC error.
 
     Attributes:
-        code: the JSON-RPC error code (the app-server uses -32600 for most errors).
+        code: the JSON-RPC error code (the app-server uses -32600 for most errors); ``0``
+            when the server answered without an error but the answer lacks what the SDK
+            needs (a ``turn/start`` answer without ``turn.id``, say).
         message: the server's error message.
         data: the error's ``data`` member, if any.
         method: the method of the request that failed.
@@ -112,7 +116,8 @@ class CodexProtocolError(CodexError):
 
     def __init__(self, message: str, *, code: int, data: Any = None, method: str = "") -> None:
         prefix = f"{method} failed" if method else "request failed"
-        super().__init__(f"{prefix}: {message} (JSON-RPC error {code})")
+        suffix = f" (JSON-RPC error {code})" if code else ""
+        super().__init__(f"{prefix}: {message}{suffix}")
         self.code = code
         self.message = message
         self.data = data
@@ -139,6 +144,26 @@ class CodexTurnFailedError(CodexError):
         self.thread_id = thread_id
         self.turn_id = turn_id
         self.error_info = error_info
+
+
+class CodexTurnCancelledError(CodexError):
+    """``cancel()`` gave a turn up before the server confirmed that it ended.
+
+    Raised to a caller still iterating the turn (another task's ``chat()``) when ``cancel()``
+    from elsewhere stopped waiting for the interrupt. The client no longer tracks the turn and
+    the thread can take a new one; the server may still be finishing it. When the server does
+    confirm the interrupt in time, that caller's loop simply ends with ``status ==
+    "interrupted"`` instead.
+
+    Attributes:
+        thread_id: the thread the turn ran on.
+        turn_id: the cancelled turn.
+    """
+
+    def __init__(self, message: str, *, thread_id: str, turn_id: str) -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
+        self.turn_id = turn_id
 
 
 class CodexContinuationError(CodexError, LookupError):

@@ -30,6 +30,7 @@ __all__ = [
     "McpElicitationResponse",
     "PermissionsApprovalRequest",
     "PermissionsGrant",
+    "RetryNotice",
     "ReviewDecision",
     "ServerRequestHandlers",
     "Step",
@@ -116,6 +117,27 @@ class ChatResult:
     usage: dict[str, Any] | None = None
     final_text_source: FinalTextSource | None = None
     turn: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryNotice:
+    """The server is retrying the turn's model request (an ``error`` with ``willRetry``).
+
+    A retry is not progress: a turn that only retries for longer than the inactivity timeout
+    ends the wait with :class:`~codex_app_server_client.errors.CodexTurnInactiveError`. The
+    turn stream's ``retry`` holds the latest notice and clears it once the turn moves on.
+
+    Attributes:
+        message: the server's text, e.g. ``"Reconnecting... 2/5 (stream disconnected ...)"``.
+        attempt: the retry's number when the message states it (``2`` above), else ``None``.
+        max_attempts: how many retries the server will make, when stated (``5``), else ``None``.
+        error: the raw ``TurnError`` object (``message``, ``codexErrorInfo``, ...).
+    """
+
+    message: str
+    attempt: int | None = None
+    max_attempts: int | None = None
+    error: dict[str, Any] = field(default_factory=dict[str, Any], repr=False)
 
 
 @dataclass(frozen=True, slots=True)

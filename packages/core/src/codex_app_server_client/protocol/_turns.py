@@ -1,9 +1,23 @@
-"""Turn routing and the turn state machine, sans-I/O.
+"""Turns, sans-I/O: where each notification belongs, what each turn holds, who owns it.
 
-:class:`TurnRouter` takes every server notification and decides which tracked turn it belongs
-to. A turn moves pending → inProgress → completed | interrupted | failed; its state collects
-the completed items as :class:`~codex_app_server_client.models.Step` objects, the open items
-and their streamed deltas, the last error, the token usage and the final turn object.
+:class:`TurnRouter` is the table of the turns one client tracks, and the rules of owning
+them; :class:`TurnState` is everything known about one turn. A turn moves pending →
+inProgress → completed | interrupted | failed; its state collects the completed items as
+:class:`~codex_app_server_client.models.Step` objects, the open items and their streamed
+deltas, the last error, the latest retry notice, the token usage and the final turn object.
+
+Ownership rules (one place for all of them; the I/O layer only asks):
+
+- One running turn per thread per client (:meth:`TurnRouter.begin`): the server would steer a
+  second ``turn/start`` into the running turn, so two callers would silently share it.
+- At most one caller waits on a turn's steps at a time (``attached``); a wait that timed out
+  leaves the turn *parked* for its continuation (:meth:`TurnRouter.attach`).
+- ``cancel()`` *holds* a turn while it interrupts it; the turn is forgotten when the last
+  holder and the attached caller are done with it.
+- Every way a turn can end for its callers (the server's ``turn/completed``, the
+  connection's loss, the client's close, a cancel that gave up, being forgotten) wakes
+  **every** waiter registered on it (:meth:`TurnState.notify`), and sets either a terminal
+  status or :attr:`TurnState.ended`, so no waiter can miss its end.
 
 Rules that come from the real server's behaviour:
 
@@ -14,20 +28,35 @@ Rules that come from the real server's behaviour:
   them to listeners. A forgotten turn's later events are dropped the same way.
 - An item cut off by an interrupt never gets ``item/completed``; when the turn completes it is
   closed from the ``turn/completed`` items, or reported as a ``partial`` step.
+- ``error`` with ``willRetry: true`` announces a retry. A retry is not progress: it updates
+  :attr:`TurnState.retry` (logged at WARNING) but not :attr:`TurnState.progress`, so a turn
+  that only retries still goes quiet for the inactivity clock.
 
-Nothing here does I/O or reads a clock. The caller sets :attr:`TurnState.waker` to be told
-when a state changed.
+Nothing here does I/O or reads a clock. Waiters are plain callables the I/O layer registers
+with :meth:`TurnState.add_waiter`.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
-from ..models import Step
+from ..errors import CodexContinuationError, CodexError
+from ..models import RetryNotice, Step
 from ._jsonrpc import Notification
 
-__all__ = ["TERMINAL_STATUSES", "TurnRouter", "TurnState", "pick_final_text", "step_from_item"]
+__all__ = [
+    "TERMINAL_STATUSES",
+    "TurnRouter",
+    "TurnState",
+    "pick_final_text",
+    "retry_notice",
+    "step_from_item",
+]
+
+logger = logging.getLogger("codex_app_server_client.turns")
 
 TERMINAL_STATUSES: Final = frozenset({"completed", "interrupted", "failed"})
 
@@ -35,30 +64,41 @@ MAX_BUFFERED: Final = 10_000
 """Events kept per thread while a ``turn/start`` is in flight; far above anything seen (a
 response normally follows within milliseconds), it only bounds memory if it never comes."""
 
+Waiter = Callable[[], None]
+"""Called once when the turn changes next; registered again for every wait."""
+
+_ATTEMPT: Final = re.compile(r"(\d+)\s*/\s*(\d+)")
+
 
 class TurnState:
     """Everything known about one tracked turn."""
 
     __slots__ = (
-        "activity",
-        "client_requests",
+        "approval_timeout",
+        "attached",
         "completed_turn",
         "deltas",
         "dropped",
+        "ended",
         "error",
         "final_answer",
-        "lost",
+        "holds",
         "open_items",
+        "pending_requests",
+        "progress",
+        "retry",
         "status",
         "steps",
         "thread_id",
         "turn_id",
         "unphased_answer",
         "usage",
-        "waker",
+        "waiters",
     )
 
-    def __init__(self, thread_id: str, turn_id: str | None = None) -> None:
+    def __init__(
+        self, thread_id: str, turn_id: str, *, approval_timeout: float | None = None
+    ) -> None:
         self.thread_id = thread_id
         self.turn_id = turn_id
         self.status = "pending"
@@ -75,19 +115,40 @@ class TurnState:
         """Text of the last completed ``agentMessage`` with ``phase: "final_answer"``."""
         self.unphased_answer: str | None = None
         """Text of the last completed ``agentMessage`` without a phase."""
-        self.activity = 0
-        """Count of events routed to this turn; a waiter compares it to see progress."""
-        self.client_requests = 0
-        """Server requests of this turn being handled by this client right now."""
-        self.lost: BaseException | None = None
-        """Set when the connection ended before the turn did."""
-        self.waker: Callable[[], None] | None = None
-        """Called after every change; the I/O layer points it at whatever wakes its waiter."""
+        self.progress = 0
+        """Count of signs of progress (events other than retry notices, answers to the
+        server's requests); the inactivity clock restarts when it changes."""
+        self.retry: RetryNotice | None = None
+        """The latest retry notice, until the turn progresses again."""
+        self.ended: BaseException | None = None
+        """Why the turn ended for this client without a terminal status (connection lost,
+        client closed, cancel gave up, no longer tracked); waiters raise it."""
+        self.pending_requests: dict[object, object] = {}
+        """Server requests of this turn our handlers are deciding, by request id (the values
+        belong to the I/O layer). While any is pending the turn is not silent."""
+        self.approval_timeout = approval_timeout
+        """Seconds our handlers get to decide a server request of this turn (``None``: no
+        limit)."""
+        self.attached = False
+        """Whether a caller is waiting on the turn's steps (else it is parked)."""
+        self.holds = 0
+        """How many ``cancel()`` calls are working on the turn."""
+        self.waiters: list[Waiter] = []
 
     @property
     def terminal(self) -> bool:
-        """Whether the turn has ended (completed, interrupted or failed)."""
+        """Whether the server said the turn ended (completed, interrupted or failed)."""
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def finished(self) -> bool:
+        """Whether the turn is over for this client: terminal, or :attr:`ended` locally."""
+        return self.ended is not None or self.status in TERMINAL_STATUSES
+
+    @property
+    def busy(self) -> bool:
+        """Whether our handlers are deciding a server request of this turn right now."""
+        return bool(self.pending_requests)
 
     @property
     def live_final_text(self) -> str | None:
@@ -104,105 +165,120 @@ class TurnState:
 
     def let_go(self, count: int) -> None:
         """Stop holding the first ``count`` held steps (their taker has them now)."""
-        if count >= len(self.steps):
-            count = len(self.steps)
-            self.steps.clear()
-        else:
-            del self.steps[:count]
+        count = min(count, len(self.steps))
+        del self.steps[:count]
         self.dropped += count
 
-    def wake(self) -> None:
-        """Tell the waiter (if any) that something changed; it is told once per wait."""
-        waker = self.waker
-        if waker is not None:
-            self.waker = None
-            waker()
+    # -- waiters -------------------------------------------------------------------------
+
+    def add_waiter(self, waiter: Waiter) -> None:
+        """Call ``waiter`` once, at the turn's next change (or its end)."""
+        self.waiters.append(waiter)
+
+    def remove_waiter(self, waiter: Waiter) -> None:
+        """Forget a waiter that stopped waiting before it was called."""
+        if waiter in self.waiters:
+            self.waiters.remove(waiter)
+
+    def notify(self) -> None:
+        """Call every registered waiter once (each registers again for its next wait)."""
+        waiters = self.waiters
+        if waiters:
+            self.waiters = []
+            for waiter in waiters:
+                waiter()
+
+    def end(self, error: BaseException) -> None:
+        """The turn ended for this client without a terminal status: wake every waiter.
+
+        Does nothing to a turn that already ended (the first reason stays).
+        """
+        if not self.finished:
+            self.ended = error
+        self.notify()
+
+    # -- server requests of the turn -----------------------------------------------------
+
+    def request_started(self, request_id: object, handle: object) -> None:
+        """Our handler started deciding a server request of this turn: it is not silent."""
+        self.pending_requests[request_id] = handle
+        self.notify()
+
+    def request_finished(self, request_id: object) -> None:
+        """Our handler answered (or gave up): that counts as progress."""
+        if self.pending_requests.pop(request_id, None) is not None:
+            self.progress += 1
+            self.notify()
+
+    # -- events --------------------------------------------------------------------------
+
+    def sign_of_life(self) -> None:
+        """A thread-scoped event (``thread/status/changed``, ``warning``) for the thread's
+        running turn: progress, unless the turn is retrying (those come with retries)."""
+        if self.retry is None and not self.finished:
+            self.progress += 1
+            self.notify()
 
     def apply(self, method: str, params: dict[str, Any]) -> None:
         """Fold one notification of this turn (its method and params) into the state."""
-        if method == "item/completed":
-            self.item_completed(params)
+        if method == "error" and params.get("willRetry") is True:
+            self.retry = retry_notice(params.get("error"))
+            logger.warning(
+                "turn %s: the server is retrying the model request: %s",
+                self.turn_id,
+                self.retry.message,
+            )
+            self.notify()
             return
-        self.activity += 1
-        if method == "item/agentMessage/delta":
+        self.progress += 1
+        self.retry = None
+        if method == "item/completed":
+            item = params.get("item")
+            if isinstance(item, dict):
+                self._item_completed(cast("dict[str, Any]", item))
+        elif method == "item/agentMessage/delta":
             item_id = params.get("itemId")
             delta = params.get("delta")
-            if item_id.__class__ is str and delta.__class__ is str:
-                pieces = self.deltas.get(item_id)  # pyright: ignore[reportArgumentType]
-                if pieces is None:
-                    self.deltas[item_id] = [delta]  # pyright: ignore[reportArgumentType]
-                else:
-                    pieces.append(delta)  # pyright: ignore[reportArgumentType]
+            if isinstance(item_id, str) and isinstance(delta, str):
+                self.deltas.setdefault(item_id, []).append(delta)
         elif method == "item/started":
             item = params.get("item")
             if isinstance(item, dict):
-                item_dict: dict[str, Any] = item  # pyright: ignore[reportUnknownVariableType]
-                self.open_items[str(item_dict.get("id", ""))] = item_dict
+                started = cast("dict[str, Any]", item)
+                self.open_items[str(started.get("id", ""))] = started
         elif method == "turn/started":
             if self.status == "pending":
                 self.status = "inProgress"
         elif method == "turn/completed":
             self._complete(params.get("turn"))
         elif method == "error":
-            if params.get("willRetry") is not True:
-                error = params.get("error")
-                if isinstance(error, dict):
-                    self.error = error  # pyright: ignore[reportUnknownMemberType]
+            error = params.get("error")
+            if isinstance(error, dict):
+                self.error = cast("dict[str, Any]", error)
         elif method == "thread/tokenUsage/updated":
             usage = params.get("tokenUsage")
             if isinstance(usage, dict):
-                self.usage = usage  # pyright: ignore[reportUnknownMemberType]
-        waker = self.waker  # self.wake(), inlined: this runs once per event
-        if waker is not None:
-            self.waker = None
-            waker()
+                self.usage = cast("dict[str, Any]", usage)
+        self.notify()
 
-    def item_completed(self, params: dict[str, Any]) -> None:
-        """Fold in the params of one ``item/completed``: a new step.
-
-        Most events of a turn are these, so :meth:`apply` checks for them first and this
-        builds the step without further calls. It also keeps the final-answer candidates
-        current.
-        """
-        self.activity += 1
-        item = params.get("item")
-        if isinstance(item, dict):
-            item_dict: dict[str, Any] = item  # pyright: ignore[reportUnknownVariableType]
-            if self.open_items or self.deltas:
-                item_key = str(item_dict.get("id", ""))
-                self.open_items.pop(item_key, None)
-                self.deltas.pop(item_key, None)
-            kind = item_dict.get("type")
-            if kind == "agentMessage":
-                text = item_dict.get("text")
-                if text.__class__ is str:
-                    phase = item_dict.get("phase")
-                    if phase is None:
-                        self.unphased_answer = text
-                    elif phase == "final_answer":
-                        self.final_answer = text
-                else:
-                    text = None
-            else:
-                text = _item_text(item_dict, kind)
-                if kind.__class__ is not str:
-                    kind = "unknown"
-            item_id = item_dict.get("id", "")
-            step = _new(_StepLayout)
-            step.item_id = item_id if item_id.__class__ is str else str(item_id)
-            step.item_type = kind  # pyright: ignore[reportAttributeAccessIssue]
-            step.text = text
-            step.item = item_dict
-            step.partial = False
-            step.__class__ = Step  # pyright: ignore[reportAttributeAccessIssue]
-            self.steps.append(step)  # pyright: ignore[reportArgumentType]
-        waker = self.waker
-        if waker is not None:
-            self.waker = None
-            waker()
+    def _item_completed(self, item: dict[str, Any]) -> None:
+        """A new step; keeps the final-answer candidates current."""
+        if self.open_items or self.deltas:
+            key = str(item.get("id", ""))
+            self.open_items.pop(key, None)
+            self.deltas.pop(key, None)
+        if item.get("type") == "agentMessage":
+            text = item.get("text")
+            if isinstance(text, str):
+                phase = item.get("phase")
+                if phase is None:
+                    self.unphased_answer = text
+                elif phase == "final_answer":
+                    self.final_answer = text
+        self.steps.append(step_from_item(item))
 
     def _complete(self, turn: object) -> None:
-        turn_dict: dict[str, Any] = turn if isinstance(turn, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+        turn_dict = as_dict(turn)
         status = turn_dict.get("status")
         self.status = (
             status if isinstance(status, str) and status in TERMINAL_STATUSES else "failed"
@@ -210,23 +286,17 @@ class TurnState:
         self.completed_turn = turn_dict
         error = turn_dict.get("error")
         if isinstance(error, dict):
-            self.error = error  # pyright: ignore[reportUnknownMemberType]
+            self.error = cast("dict[str, Any]", error)
         self._close_open_items(turn_dict.get("items"))
 
     def _close_open_items(self, summary_items: object) -> None:
-        if not self.open_items:
-            self.deltas.clear()
-            return
-        by_id: dict[str, dict[str, Any]] = {}
-        if isinstance(summary_items, list):
-            for item in summary_items:  # pyright: ignore[reportUnknownVariableType]
-                if isinstance(item, dict) and isinstance(item.get("id"), str):  # pyright: ignore[reportUnknownMemberType]
-                    by_id[item["id"]] = item  # pyright: ignore[reportUnknownArgumentType]
-        # A copy: closing an item through item_completed takes it out of open_items.
+        by_id = {
+            item["id"]: item for item in as_dicts(summary_items) if isinstance(item.get("id"), str)
+        }
         for item_id, started in list(self.open_items.items()):
             closed = by_id.get(item_id)
             if closed is not None:
-                self.item_completed({"item": closed})
+                self._item_completed(closed)
                 continue
             streamed = "".join(self.deltas.get(item_id, ()))
             item = dict(started)
@@ -241,9 +311,7 @@ def _turn_key(method: str, params: dict[str, Any]) -> tuple[str | None, str | No
     thread_id = params.get("threadId")
     turn_id = params.get("turnId")
     if turn_id is None and method in ("turn/started", "turn/completed"):
-        turn = params.get("turn")
-        if isinstance(turn, dict):
-            turn_id = turn.get("id")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        turn_id = as_dict(params.get("turn")).get("id")
     return (
         thread_id if isinstance(thread_id, str) else None,
         turn_id if isinstance(turn_id, str) else None,
@@ -251,9 +319,9 @@ def _turn_key(method: str, params: dict[str, Any]) -> tuple[str | None, str | No
 
 
 class TurnRouter:
-    """Which tracked turn each notification belongs to; the tables behind ``CodexClient``."""
+    """The turns one client tracks: routing of notifications and the rules of ownership."""
 
-    __slots__ = ("_buffers", "_by_thread", "_hooks", "_turns")
+    __slots__ = ("_abandoned", "_buffers", "_by_thread", "_hooks", "_turns")
 
     def __init__(self, hooks: Mapping[str, Callable[[Notification], object]] | None = None) -> None:
         """``hooks`` maps a method to a function that sees its notifications too (before they
@@ -263,10 +331,14 @@ class TurnRouter:
         self._by_thread: dict[str, dict[str, TurnState]] = {}
         self._buffers: dict[str, list[tuple[str, Notification]]] = {}
         self._hooks: dict[str, Callable[[Notification], object]] = dict(hooks or {})
+        # Turns whose caller was garbage-collected mid-turn; released at the next operation
+        # (a finalizer must not change these tables while the reader may be using them).
+        self._abandoned: list[TurnState] = []
 
     @property
     def tracked_turns(self) -> Mapping[str, TurnState]:
         """Turns being tracked, by turn id."""
+        self._drain()
         return self._turns
 
     @property
@@ -274,22 +346,60 @@ class TurnRouter:
         """Threads with a ``turn/start`` in flight, with the events buffered for them."""
         return self._buffers
 
-    def expect(self, thread_id: str) -> None:
-        """A ``turn/start`` is about to be sent on ``thread_id``: start buffering its events."""
-        self._buffers.setdefault(thread_id, [])
+    def leftovers(self) -> dict[str, object]:
+        """Whatever the tables still hold, by kind (empty when nothing is left)."""
+        self._drain()
+        left: dict[str, object] = {}
+        if self._turns:
+            left["tracked turns"] = sorted(self._turns)
+        if self._buffers:
+            left["turn starts in flight"] = sorted(self._buffers)
+        attached = sorted(t for t, s in self._turns.items() if s.attached)
+        if attached:
+            left["attached turns"] = attached
+        return left
+
+    # -- starting and binding ------------------------------------------------------------
+
+    def begin(self, thread_id: str) -> None:
+        """A ``turn/start`` is about to be sent on ``thread_id``: check the thread is free,
+        then buffer its events until :meth:`bind` or :meth:`abandon`.
+
+        Raises:
+            CodexError: a turn is being started, or still running, on that thread here.
+        """
+        self._drain()
+        if thread_id in self._buffers:
+            raise CodexError(
+                f"a turn is being started on thread {thread_id} already; wait for it to end"
+            )
+        for turn_id, state in list(self._by_thread.get(thread_id, {}).items()):
+            if state.finished:
+                if not state.attached and not state.holds:
+                    self.forget(state)  # a parked turn nobody resumed; it has ended
+                continue
+            raise CodexError(
+                f"thread {thread_id} has a running turn ({turn_id}) on this client; wait for "
+                "it, resume it with its continuation, or cancel() it first"
+            )
+        self._buffers[thread_id] = []
 
     def abandon(self, thread_id: str) -> None:
         """The ``turn/start`` on ``thread_id`` failed or was cancelled: drop its buffer."""
         self._buffers.pop(thread_id, None)
 
-    def bind(self, thread_id: str, turn_id: str) -> TurnState:
-        """The ``turn/start`` response named the turn: track it and replay its early events."""
+    def bind(
+        self, thread_id: str, turn_id: str, *, approval_timeout: float | None = None
+    ) -> TurnState:
+        """The ``turn/start`` response named the turn: track it, attached to its starter,
+        and replay its early events."""
         buffered = self._buffers.pop(thread_id, [])
         state = self._turns.get(turn_id)
         if state is None:
-            state = TurnState(thread_id, turn_id)
+            state = TurnState(thread_id, turn_id, approval_timeout=approval_timeout)
             self._turns[turn_id] = state
             self._by_thread.setdefault(thread_id, {})[turn_id] = state
+        state.attached = True
         if state.status == "pending":
             state.status = "inProgress"
         for event_turn_id, note in buffered:
@@ -297,39 +407,106 @@ class TurnRouter:
                 state.apply(note.method, note.params)
         return state
 
+    # -- owners --------------------------------------------------------------------------
+
     def get(self, turn_id: str) -> TurnState | None:
         """The state of a tracked turn."""
         return self._turns.get(turn_id)
 
     def turns_on(self, thread_id: str) -> list[tuple[str, TurnState]]:
-        """The tracked turns of one thread, by id (a new list: the caller may forget them)."""
+        """The tracked turns of one thread, by id (a new list)."""
         turns = self._by_thread.get(thread_id)
         return list(turns.items()) if turns else []
 
-    def forget(self, turn_id: str) -> None:
-        """Stop tracking a turn; its later events are dropped."""
-        state = self._turns.pop(turn_id, None)
-        if state is not None:
-            state.waker = None
+    def attach(self, turn_id: str) -> TurnState:
+        """A continuation resumes waiting on a parked turn.
+
+        Raises:
+            CodexContinuationError: the turn is not tracked, or someone waits on it already.
+        """
+        self._drain()
+        state = self._turns.get(turn_id)
+        if state is None:
+            raise CodexContinuationError(
+                f"turn {turn_id} is not tracked by this client: its result was already "
+                "collected, it was cancelled, or the continuation comes from another client"
+            )
+        if state.attached:
+            raise CodexContinuationError(f"another caller is already waiting on turn {turn_id}")
+        state.attached = True
+        return state
+
+    def detach(self, state: TurnState) -> None:
+        """The attached caller stopped waiting (inactivity): keep the turn, parked."""
+        state.attached = False
+
+    def release(self, state: TurnState) -> None:
+        """The attached caller is done with the turn: forget it unless a cancel holds it."""
+        state.attached = False
+        if not state.holds:
+            self.forget(state)
+
+    def release_later(self, state: TurnState) -> None:
+        """:meth:`release`, from a finalizer: only queued, done at the next operation."""
+        self._abandoned.append(state)
+
+    def hold(self, turn_id: str) -> TurnState:
+        """``cancel()`` starts working on a turn.
+
+        Raises:
+            CodexContinuationError: the turn is not tracked.
+        """
+        self._drain()
+        state = self._turns.get(turn_id)
+        if state is None:
+            raise CodexContinuationError(
+                f"turn {turn_id} is not tracked by this client: it was already collected or "
+                "cancelled, or the continuation comes from another client"
+            )
+        state.holds += 1
+        return state
+
+    def unhold(self, state: TurnState, error: BaseException) -> None:
+        """``cancel()`` is done: the turn ends (with ``error`` if it had not) and is
+        forgotten, so its thread can take a new turn at once."""
+        state.holds -= 1
+        if not state.holds:
+            state.end(error)
+            self.forget(state)
+
+    def forget(self, state: TurnState) -> None:
+        """Stop tracking a turn (its later events are dropped) and wake its waiters; a turn
+        still running ends for them with :class:`CodexContinuationError`."""
+        turn_id = state.turn_id
+        if self._turns.get(turn_id) is state:
+            del self._turns[turn_id]
             turns = self._by_thread.get(state.thread_id)
             if turns is not None:
                 turns.pop(turn_id, None)
                 if not turns:
                     del self._by_thread[state.thread_id]
+        state.end(
+            CodexContinuationError(
+                f"this client stopped tracking turn {turn_id} before it ended; it may still "
+                "be running on the server"
+            )
+        )
+
+    def _drain(self) -> None:
+        abandoned = self._abandoned
+        while abandoned:
+            self.release(abandoned.pop())
+
+    # -- events --------------------------------------------------------------------------
 
     def route(self, method: str, params: dict[str, Any]) -> TurnState | None:
         """Apply a notification (its method and params) to its turn; ``None`` when no
         tracked turn owns it."""
+        if self._abandoned:
+            self._drain()
         hook = self._hooks.get(method)
         if hook is not None:
             hook(Notification(method, params))
-        turn_id = params.get("turnId")
-        if turn_id.__class__ is str:
-            # The common case (item and delta events) in one dict lookup.
-            state = self._turns.get(turn_id)  # pyright: ignore[reportArgumentType]
-            if state is not None:
-                state.apply(method, params)
-                return state
         thread_id, turn_id = _turn_key(method, params)
         if turn_id is not None:
             state = self._turns.get(turn_id)
@@ -342,63 +519,44 @@ class TurnRouter:
                     buffer.append((turn_id, Notification(method, params)))
             return None
         if thread_id is not None and method in ("thread/status/changed", "warning"):
-            # Thread-scoped signs of life count as activity for that thread's running turn.
             for state in self._by_thread.get(thread_id, {}).values():
-                if not state.terminal:
-                    state.activity += 1
-                    state.wake()
+                if not state.finished:
+                    state.sign_of_life()
+                    return state
         return None
 
     def fail_all(self, error: BaseException) -> None:
-        """The connection ended: mark every unfinished turn lost and wake its waiter."""
-        for state in self._turns.values():
-            if not state.terminal:
-                state.lost = error
-            state.wake()
+        """The connection ended: every unfinished turn ends with ``error``, every waiter
+        wakes."""
+        for state in list(self._turns.values()):
+            state.end(error)
 
 
-_new = object.__new__
-
-
-class _StepLayout:
-    """A :class:`Step` under construction: the same slots, without the frozen ``__setattr__``.
-
-    One ``Step`` is made per completed item, and a frozen dataclass pays for its frozenness
-    on every field it sets; building this twin and then switching its ``__class__`` to
-    ``Step`` (allowed because the two layouts are identical) costs half as much and yields
-    an ordinary, frozen ``Step``.
-    """
-
-    __slots__ = Step.__slots__
-
-    def __init__(
-        self,
-        item_id: str,
-        item_type: str,
-        text: str | None,
-        item: dict[str, Any],
-        partial: bool = False,
-    ) -> None:
-        self.item_id = item_id
-        self.item_type = item_type
-        self.text = text
-        self.item = item
-        self.partial = partial
+def retry_notice(error: object) -> RetryNotice:
+    """The :class:`RetryNotice` of an ``error`` notification's ``error`` member."""
+    error_dict = as_dict(error)
+    message = error_dict.get("message")
+    text = message if isinstance(message, str) and message else "the server is retrying"
+    details = error_dict.get("additionalDetails")
+    if isinstance(details, str) and details and details not in text:
+        text = f"{text} ({details})"
+    match = _ATTEMPT.search(text)
+    attempt = int(match.group(1)) if match else None
+    total = int(match.group(2)) if match else None
+    return RetryNotice(text, attempt, total, error_dict)
 
 
 def step_from_item(item: dict[str, Any], *, partial: bool = False) -> Step:
     """Make a :class:`Step` of a raw item, with best-effort human text."""
     kind = item.get("type")
     item_id = item.get("id", "")
-    step = _StepLayout(
-        item_id if item_id.__class__ is str else str(item_id),
+    return Step(
+        item_id if isinstance(item_id, str) else str(item_id),
         kind if isinstance(kind, str) else "unknown",
         _item_text(item, kind),
         item,
         partial,
     )
-    step.__class__ = Step  # pyright: ignore[reportAttributeAccessIssue]
-    return step  # pyright: ignore[reportReturnType]
 
 
 def as_dict(value: object) -> dict[str, Any]:
