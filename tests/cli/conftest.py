@@ -54,6 +54,22 @@ class TerminalInput(io.StringIO):
         return True
 
 
+class TerminalOutput(io.StringIO):
+    """A stderr that claims to be a terminal (so the spinner draws) and reports each write."""
+
+    def __init__(self, on_write: Callable[[str], None] = lambda _: None) -> None:
+        super().__init__()
+        self._on_write = on_write
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        written = super().write(s)
+        self._on_write(s)
+        return written
+
+
 @dataclass
 class FakeConnector:
     """Serves every client the CLI opens from one in-memory :class:`FakeAppServer`."""

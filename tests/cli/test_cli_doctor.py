@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import socket
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from codex_app_server_client._cli import run
 from codex_app_server_client.testing import FakeAppServer
 
-from .conftest import CliRun, fake_cli
+from .conftest import WAIT, CliRun, fake_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -127,3 +128,75 @@ async def test_with_url_local_trouble_is_a_warning_and_an_unreachable_server_fai
     assert url in checks["server"]["detail"]
     assert "--token" in checks["server"]["fix"]
     assert checks["login"]["status"] == "skip"
+
+
+# -- never an empty reason --------------------------------------------------------------------
+
+
+async def test_a_binary_that_hangs_on_version_fails_with_a_reason_and_the_option_to_raise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "codex"
+    # `exec`: the shell becomes the sleep, so the doctor's kill on timeout ends it.
+    script.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("CODEX_BIN", str(script))
+    async with fake_cli(FakeAppServer()) as (invoke, _):
+        result = await invoke("doctor", "--timeout", "0.3")
+    assert result.code == 3
+    assert result.lines[0] == (
+        f"FAIL  binary      `{script} --version` (found via $CODEX_BIN) gave no answer "
+        "within 0.3 s (--timeout 0.3)"
+    )
+    assert result.lines[1].startswith("      fix: ")
+    assert "raise --timeout" in result.lines[1]
+
+
+async def test_an_app_server_that_never_answers_is_explained_in_the_clis_terms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEX_BIN", str(_fake_codex(tmp_path)))
+    server = FakeAppServer()
+    server.ignore_next()  # initialize
+    async with fake_cli(server) as (invoke, _):
+        result = await invoke("doctor", "--json", "--timeout", "0.2")
+    assert result.code == 3
+    checks = {e["name"]: e for e in result.of_type("check")}
+    detail: str = checks["app-server"]["detail"]
+    assert detail.endswith(
+        "app-server` did not answer initialize: the server did not answer initialize within "
+        "0.2 s (--timeout 0.2); it may be busy or stuck. Try again, or raise --timeout if it is "
+        "just slow"
+    )
+    assert "timeout=" not in detail
+
+
+async def test_a_failure_without_a_message_names_its_type_and_what_to_raise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEX_BIN", str(_fake_codex(tmp_path)))
+
+    class SilentClient:
+        async def __aenter__(self) -> Any:
+            raise TimeoutError
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    def connect(url: str, transport_options: dict[str, Any], /, **options: Any) -> Any:
+        return SilentClient()
+
+    out, err = io.StringIO(), io.StringIO()
+    with anyio.fail_after(WAIT):
+        code = await run(
+            ["doctor", "--json", "--timeout", "0.2"], stdout=out, stderr=err, connect=connect
+        )
+    result = CliRun(code, out.getvalue(), err.getvalue())
+    assert result.code == 3
+    checks = {e["name"]: e for e in result.of_type("check")}
+    assert checks["app-server"]["detail"].endswith(
+        "did not answer initialize: timed out after 0.6 s (TimeoutError); raise --timeout if "
+        "the server is just slow"
+    )
+    for check in checks.values():
+        assert check["detail"].strip(), check

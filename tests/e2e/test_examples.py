@@ -136,6 +136,26 @@ def _check_approvals(out: Outcome) -> None:
     assert "rejected" in outputs["call-rm"]
 
 
+def _check_deferred_approval_decided(out: Outcome) -> None:
+    assert out.line_matching(r"T1: approval needed to run .*touch notes\.txt.*")
+    # Accepted about 2 s later, longer than the 1 s inactivity timeout: the clock did not run.
+    waited = out.line_matching(r"T1: POST accept -> 200 after \d+\.\d s")
+    assert float(waited.rsplit(" ", 2)[-2]) > 1.5
+    assert out.line_matching(r"command .*touch notes\.txt.*: completed")
+    assert out.lines[-1] == "Created notes.txt."
+    assert (out.workspace / "notes.txt").exists()
+
+
+def _check_deferred_approval_timed_out(out: Outcome) -> None:
+    assert out.line_matching(r"T1: approval needed to run .*touch notes\.txt.*")
+    assert "T1: closed without a decision; Codex is told no" in out.lines
+    assert not any("POST accept" in line for line in out.lines), out.lines
+    assert out.line_matching(r"command .*touch notes\.txt.*: declined")
+    assert out.lines[-1] == "Nobody approved; notes.txt was not created."
+    assert not (out.workspace / "notes.txt").exists()
+    assert "rejected" in out.provider.requests[-1].function_call_outputs()["call-touch"]
+
+
 def _check_raw_request(out: Outcome) -> None:
     assert out.lines[0].startswith("server: codex_app_server_client/"), out.lines
     assert out.line_matching(
@@ -216,6 +236,26 @@ SCENARIOS: dict[str, list[Scenario]] = {
             ],
             _check_approvals,
         )
+    ],
+    "deferred_approval": [
+        Scenario(
+            "decided-later",
+            lambda: [
+                tool_call("touch notes.txt", call_id="call-touch"),
+                text("Created notes.txt."),
+            ],
+            _check_deferred_approval_decided,
+            args=["--reviewer-delay", "2", "--inactivity-timeout", "1", "Create notes.txt"],
+        ),
+        Scenario(
+            "timed-out",
+            lambda: [
+                tool_call("touch notes.txt", call_id="call-touch"),
+                text("Nobody approved; notes.txt was not created."),
+            ],
+            _check_deferred_approval_timed_out,
+            args=["--reviewer-delay", "600", "--approval-timeout", "1", "Create notes.txt"],
+        ),
     ],
     "raw_request": [Scenario("thread-methods", list, _check_raw_request)],
     "websocket": [

@@ -160,10 +160,20 @@ class TurnRegistry:
         state = router.hold(continuation.turn_id)
         accepted = False
         try:
-            for handling in list(state.pending_requests.values()):
-                if isinstance(handling, RequestHandling):
-                    handling.cancel_for_turn()
+            stopping = [
+                request_id
+                for request_id, handling in state.pending_requests.items()
+                if isinstance(handling, RequestHandling)
+            ]
+            for request_id in stopping:
+                handling = state.pending_requests[request_id]
+                assert isinstance(handling, RequestHandling)
+                handling.cancel_for_turn()
             with anyio.move_on_after(timeout):
+                # Their "cancel" answers go out before the interrupt, which would otherwise
+                # make the server retire the requests unanswered.
+                while any(r in state.pending_requests for r in stopping):
+                    await self._next_change_of(state)
                 if not state.finished:
                     try:
                         await self._request(
@@ -178,11 +188,7 @@ class TurnRegistry:
                     except (CodexTimeoutError, CodexTransportError) as exc:
                         logger.info("turn/interrupt got no answer: %s", exc)
                 while not state.finished:
-                    wake, waiting = self.next_change(state)
-                    try:
-                        await waiting
-                    finally:
-                        self.stop_waiting(state, wake)
+                    await self._next_change_of(state)
             status = state.status if state.terminal else "inProgress"
             return CancelResult(
                 status=status,
@@ -202,6 +208,13 @@ class TurnRegistry:
                     turn_id=state.turn_id,
                 ),
             )
+
+    async def _next_change_of(self, state: TurnState) -> None:
+        wake, waiting = self.next_change(state)
+        try:
+            await waiting
+        finally:
+            self.stop_waiting(state, wake)
 
     def fail_all(self, error: BaseException) -> None:
         """The connection ended: every unfinished turn ends with ``error``."""

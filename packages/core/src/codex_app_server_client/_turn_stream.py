@@ -59,6 +59,7 @@ class TurnStream:
         self._turns = turns
         self._turn_params = turn_params
         self._thread_id = thread_id
+        self._turn_id = continuation.turn_id if continuation is not None else None
         self._continuation = continuation
         self._timeout = inactivity_timeout
         self._approval_timeout = approval_timeout
@@ -66,6 +67,7 @@ class TurnStream:
         self._state: TurnState | None = None
         self._cursor = continuation.cursor if continuation is not None else 0
         self._done = False
+        self._last_retry: RetryNotice | None = None
         self._result: ChatResult | None = None
         # The inactivity clock: restarted whenever the turn's progress count moves on.
         self._idle_since = 0.0
@@ -88,12 +90,12 @@ class TurnStream:
     @property
     def thread_id(self) -> str | None:
         """The thread, once known (a new thread is started on first iteration)."""
-        return self._state.thread_id if self._state is not None else self._thread_id
+        return self._thread_id
 
     @property
     def turn_id(self) -> str | None:
-        """The turn, once ``turn/start`` has answered."""
-        return self._state.turn_id if self._state is not None else None
+        """The turn, once ``turn/start`` has answered (kept after the stream ends)."""
+        return self._turn_id
 
     @property
     def retry(self) -> RetryNotice | None:
@@ -104,7 +106,8 @@ class TurnStream:
         count as progress: a turn that only retries for ``inactivity_timeout`` raises
         :class:`~codex_app_server_client.errors.CodexTurnInactiveError` with the last notice.
         """
-        return self._state.retry if self._state is not None else None
+        state = self._state
+        return state.retry if state is not None else self._last_retry
 
     def keep_steps(self) -> None:
         """Keep every step for :attr:`result` instead of letting go of those handed out
@@ -193,6 +196,7 @@ class TurnStream:
             assert not isinstance(approval, Default)
             state = await turns.start(self._thread_id, self._turn_params, approval_timeout=approval)
         self._state = state
+        self._thread_id, self._turn_id = state.thread_id, state.turn_id
         # Steps before state.dropped were handed out earlier and are gone.
         self._cursor = max(self._cursor, state.dropped)
         self._idle_since = turns.now()
@@ -257,7 +261,7 @@ class TurnStream:
         self._done = True
         self._state = None
         turns.park(state)
-        retry = state.retry
+        retry = self._last_retry = state.retry
         why = (
             f"; the server is retrying the model request: {retry.message}"
             if retry is not None

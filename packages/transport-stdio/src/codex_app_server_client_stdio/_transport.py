@@ -4,6 +4,11 @@ The child's stdin receives our messages, each followed by ``\\n``; its stdout ca
 server's messages, one per line (a trailing ``\\r`` is tolerated, blank lines are skipped);
 its stderr carries logs, of which the transport keeps the last few KiB to explain failures.
 
+On POSIX the child starts in a session (and so a process group) of its own: a Ctrl-C typed in
+the caller's terminal, which the terminal sends to its foreground process group, does not
+reach the server, and closing the transport ends every process still in that group (the
+commands and helpers the server started), not only the child.
+
 Messages built by core are compact JSON and never contain a raw newline byte, so a line is
 always exactly one message; this transport does not check for it.
 """
@@ -14,7 +19,7 @@ import math
 import os
 import signal
 import subprocess
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -49,6 +54,9 @@ DEFAULT_CLOSE_GRACE = 2.0
 DEFAULT_TERMINATE_TIMEOUT = 1.0
 """Seconds ``aclose`` waits after SIGTERM before it sends SIGKILL."""
 
+_OWN_GROUP = hasattr(os, "killpg") and hasattr(os, "setsid")
+"""Whether the child gets a session and process group of its own (POSIX)."""
+
 OPTIONS = (
     "command",
     "env",
@@ -69,6 +77,9 @@ _JOIN_LIMIT = 64 * 1024
 _EOF_SETTLE = 0.5
 # Bound on the wait after SIGKILL; only a process stuck in the kernel outlives it.
 _KILL_WAIT = 5.0
+# How often aclose looks whether the processes left in the child's group have exited (they
+# are not our children, so there is nothing to wait on).
+_GROUP_POLL = 0.02
 
 
 def _describe_exit(returncode: int) -> str:
@@ -90,6 +101,11 @@ class StdioTransport:
     Beyond the :class:`~codex_app_server_client.transport.Transport` methods it offers
     :meth:`send_eof` and, for diagnostics, :attr:`pid`, :attr:`returncode` and
     :meth:`stderr_tail`.
+
+    ``process_group`` is the id of a process group the child leads and that holds only its
+    own process tree (a child started with ``start_new_session=True``, as :func:`open_stdio`
+    does on POSIX); :meth:`aclose` then signals that whole group. With ``None`` (the default
+    for a process built by hand) only the child itself is signalled.
     """
 
     def __init__(
@@ -101,6 +117,7 @@ class StdioTransport:
         stderr_tail_bytes: int = DEFAULT_STDERR_TAIL_BYTES,
         close_grace: float = DEFAULT_CLOSE_GRACE,
         terminate_timeout: float = DEFAULT_TERMINATE_TIMEOUT,
+        process_group: int | None = None,
     ) -> None:
         stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
         if stdin is None or stdout is None or stderr is None:
@@ -115,6 +132,7 @@ class StdioTransport:
         self._max_message_bytes = max_message_bytes
         self._close_grace = close_grace
         self._terminate_timeout = terminate_timeout
+        self._process_group = process_group if _OWN_GROUP else None
 
         # fast_acquire: an uncontended acquire does not yield to the event loop, which
         # would otherwise cost one loop pass per message on the hot path.
@@ -462,7 +480,11 @@ class StdioTransport:
 
         Closes stdin and waits ``close_grace`` seconds for the child to exit, then sends
         SIGTERM and waits ``terminate_timeout`` seconds, then sends SIGKILL. The child is
-        always reaped. A receive waiting in another task ends with
+        always reaped. When the child leads its own process group (see the class docs), the
+        signals go to the whole group, and processes still in it after the child has exited
+        (commands the server started, say) get SIGTERM, up to ``terminate_timeout`` seconds
+        to exit, then SIGKILL. Processes that left the group are not touched. A receive
+        waiting in another task ends with
         :class:`~codex_app_server_client.errors.CodexTransportError`.
         """
         if self._closing:
@@ -491,14 +513,15 @@ class StdioTransport:
             with anyio.move_on_after(self._close_grace):
                 await process.wait()
         if process.returncode is None:
-            self._signal(process.terminate)
+            self._signal(signal.SIGTERM)
             with anyio.move_on_after(self._terminate_timeout):
                 await process.wait()
         if process.returncode is None:
-            self._signal(process.kill)
+            self._signal(signal.SIGKILL)
             with anyio.move_on_after(_KILL_WAIT):
                 await process.wait()
         if process.returncode is not None:
+            await self._end_group()
             # Let the drain read what the child wrote last, so stderr_tail() is complete
             # after aclose; bounded, as a grandchild may hold the pipe open.
             with anyio.move_on_after(_EOF_SETTLE):
@@ -509,11 +532,39 @@ class StdioTransport:
             for stream in (self._stdout, self._stderr):
                 await stream.aclose()
 
-    @staticmethod
-    def _signal(action: Callable[[], None]) -> None:
+    def _signal(self, signum: signal.Signals) -> None:
+        """Send ``signum`` to the child's process group, or to the child alone."""
+        group = self._process_group
+        if group is not None and _signal_group(group, signum):
+            return
         # It may exit between the check and the signal; wait() reaps it next.
         with suppress(ProcessLookupError):
-            action()
+            self._process.send_signal(signum)
+
+    async def _end_group(self) -> None:
+        """The child has exited: SIGTERM, then SIGKILL, what is left of its process group.
+
+        The kernel does not hand out a process id while a process group of that number
+        exists, so a group found non-empty here holds only the child's own descendants.
+        """
+        group = self._process_group
+        if group is None or not _signal_group(group, 0):
+            return
+        _signal_group(group, signal.SIGTERM)
+        with anyio.move_on_after(self._terminate_timeout):
+            # They are not our children: no exit status to wait on, so look now and then.
+            while _signal_group(group, 0):  # noqa: ASYNC110
+                await anyio.sleep(_GROUP_POLL)
+        _signal_group(group, signal.SIGKILL)
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """``os.killpg``; whether the group had a process we may signal (signal 0 only checks)."""
+    try:
+        os.killpg(group, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -658,6 +709,9 @@ async def open_stdio(url: str, options: Mapping[str, Any]) -> AsyncGenerator[Std
             stderr=subprocess.PIPE,
             cwd=parsed["cwd"],
             env=env,
+            # A session of its own: the terminal's Ctrl-C (sent to the foreground process
+            # group) does not reach the server, and aclose can end its whole process tree.
+            start_new_session=_OWN_GROUP,
         )
     except OSError as exc:
         raise CodexTransportError(
@@ -671,6 +725,7 @@ async def open_stdio(url: str, options: Mapping[str, Any]) -> AsyncGenerator[Std
         stderr_tail_bytes=parsed["stderr_tail_bytes"],
         close_grace=parsed["close_grace"],
         terminate_timeout=parsed["terminate_timeout"],
+        process_group=process.pid if _OWN_GROUP else None,
     )
     async with anyio.create_task_group() as tg:
         tg.start_soon(transport.drain_stderr)

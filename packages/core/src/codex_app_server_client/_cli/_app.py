@@ -14,6 +14,7 @@ import anyio
 from ..errors import CodexError
 from ._console import Console
 from ._context import Connector, Context, connect_by_url
+from ._errors import describe
 from ._exit import EXIT_CTRL_C, EXIT_USAGE, UsageError, error_kind, exit_code_for
 
 _EPILOG = """\
@@ -234,9 +235,10 @@ async def run(
             # A URL or option the transport refuses: a usage error, with its own message.
             exc = UsageError(str(exc))
         code = exit_code_for(exc)
+        message = describe(exc, parsed)
         if console.json_mode:
-            console.event("error", kind=error_kind(exc), message=str(exc), exit_code=code)
-        console.note(f"codex-client: {exc}")
+            console.event("error", kind=error_kind(exc), message=message, exit_code=code)
+        console.note(f"codex-client: {message}")
         return code
 
 

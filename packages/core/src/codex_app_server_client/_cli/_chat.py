@@ -20,6 +20,7 @@ from ..models import (
 )
 from . import _render
 from ._console import is_tty
+from ._errors import describe, inactive_fact
 from ._exit import (
     EXIT_CTRL_C,
     EXIT_OK,
@@ -30,6 +31,7 @@ from ._exit import (
 from ._login import require_login
 
 if TYPE_CHECKING:
+    from .._turn_stream import TurnStream
     from ..client import CodexClient
     from ..protocol import Notification
     from ._context import Context
@@ -234,24 +236,26 @@ async def _run_turn(ctx: Context, client: CodexClient, turn_options: dict[str, A
     error: CodexError | None = None
     interrupted = [False]
     console.status("starting the turn")
-    with anyio.CancelScope() as scope:
-        async with _sigint_cancels(scope, interrupted):
-            try:
-                async for step in stream:
-                    if not announced:
-                        announced = True
-                        _announce(ctx, stream.thread_id, stream.turn_id)
-                    shown += 1
-                    _show_step(ctx, step, stream.thread_id, stream.turn_id)
-            except CodexError as exc:
-                error = exc
+    console.status_override(lambda: _retry_status(stream))
+    try:
+        with anyio.CancelScope() as scope:
+            async with _sigint_cancels(scope, interrupted):
+                try:
+                    async for step in stream:
+                        if not announced:
+                            announced = True
+                            _announce(ctx, stream.thread_id, stream.turn_id)
+                        shown += 1
+                        _show_step(ctx, step, stream.thread_id, stream.turn_id)
+                except CodexError as exc:
+                    error = exc
+    finally:
+        console.status_override(None)
     if interrupted[0]:
         return await _interrupt(ctx, client, stream.thread_id, stream.turn_id, shown)
+    if isinstance(error, CodexTurnInactiveError):
+        return await _give_up_inactive(ctx, client, error)
     if error is not None:
-        if isinstance(error, CodexTurnInactiveError):
-            # Stop the turn we are giving up on, so it does not run on unseen.
-            with anyio.move_on_after(_CANCEL_SECONDS):
-                await client.cancel(error.continuation, timeout=_CANCEL_SECONDS)
         return _report_error(ctx, error)
     result = stream.result
     if not announced:
@@ -273,6 +277,20 @@ async def _run_turn(ctx: Context, client: CodexClient, turn_options: dict[str, A
     else:
         console.note("  the turn was interrupted (an approval answered 'cancel', or the server)")
     return code
+
+
+def _retry_status(stream: TurnStream) -> str | None:
+    """The spinner's label while the server retries the model request, else ``None``."""
+    notice = stream.retry
+    if notice is None:
+        return None
+    if notice.attempt is None:
+        count = ""
+    elif notice.max_attempts is None:
+        count = f" ({notice.attempt})"
+    else:
+        count = f" ({notice.attempt}/{notice.max_attempts})"
+    return f"model unreachable, retrying{count}: {_render.one_line(notice.message, 80)}"
 
 
 def _announce(ctx: Context, thread_id: str | None, turn_id: str | None) -> None:
@@ -317,7 +335,11 @@ async def _interrupt(
                 for step in cancelled.steps:
                     _show_step(ctx, step, thread_id, turn_id)
         except CodexError as exc:
-            console.note(f"codex-client: could not interrupt the turn: {exc}")
+            console.note(f"codex-client: could not interrupt the turn: {describe(exc, ctx.args)}")
+        if not confirmed and client.closed:
+            console.note(
+                "codex-client: the connection to the server ended before it confirmed the interrupt"
+            )
     if console.json_mode:
         console.event(
             "interrupted",
@@ -332,11 +354,41 @@ async def _interrupt(
     return EXIT_CTRL_C
 
 
-def _report_error(ctx: Context, error: CodexError) -> int:
+async def _give_up_inactive(
+    ctx: Context, client: CodexClient, error: CodexTurnInactiveError
+) -> int:
+    """The turn went quiet for ``--inactivity-timeout``: interrupt it, say so, exit 6."""
+    status: str | None = None
+    # Stop the turn we are giving up on, so it does not run on unseen.
+    with anyio.move_on_after(_CANCEL_SECONDS):
+        try:
+            status = (await client.cancel(error.continuation, timeout=_CANCEL_SECONDS)).status
+        except CodexError:
+            status = None
+    fact = inactive_fact(error, ctx.args)
+    if status == "interrupted":
+        message = f"{fact}, so it was interrupted"
+    elif status is not None and status != "inProgress":
+        message = f"{fact}; it has ended since ({status})"
+    else:
+        message = f"{fact}; it may still be running (the interrupt was not confirmed)"
+    thread_id = error.continuation.thread_id
+    hint = (
+        "\n  raise --inactivity-timeout (0 waits without limit) if the model is just slow; "
+        f'the thread can take a new turn: codex-client chat --thread {thread_id} "..."'
+    )
+    return _report_error(ctx, error, message=message, hint=hint)
+
+
+def _report_error(
+    ctx: Context, error: CodexError, *, message: str | None = None, hint: str = ""
+) -> int:
     code = exit_code_for(error)
     console = ctx.console
+    if message is None:
+        message = describe(error, ctx.args)
     if console.json_mode:
-        fields: dict[str, Any] = {"kind": error_kind(error), "message": str(error)}
+        fields: dict[str, Any] = {"kind": error_kind(error), "message": message}
         if isinstance(error, CodexTurnFailedError):
             fields.update(
                 thread_id=error.thread_id, turn_id=error.turn_id, error_info=error.error_info
@@ -346,15 +398,9 @@ def _report_error(ctx: Context, error: CodexError) -> int:
                 thread_id=error.continuation.thread_id, turn_id=error.continuation.turn_id
             )
         console.event("error", **fields, exit_code=code)
-    hint = ""
     if isinstance(error, CodexTurnFailedError):
         hint = (
             f"\n  the thread can take a new turn: codex-client chat --thread {error.thread_id} ..."
         )
-    elif isinstance(error, CodexTurnInactiveError):
-        hint = (
-            "\n  the turn was interrupted; raise --inactivity-timeout (0 waits without limit) "
-            "if the model is just slow"
-        )
-    console.note(f"codex-client: {error}{hint}")
+    console.note(f"codex-client: {message}{hint}")
     return code

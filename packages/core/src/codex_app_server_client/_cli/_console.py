@@ -44,6 +44,7 @@ class Console:
         self.json_mode = json_mode
         self.spinner_enabled = is_tty(stderr)
         self._label: str | None = None
+        self._override: Callable[[], str | None] | None = None
         self._since = 0.0
         self._drawn = False
         self._paused = 0
@@ -78,6 +79,14 @@ class Console:
         self._label = label
         if label is None:
             self._wipe()
+
+    def status_override(self, source: Callable[[], str | None] | None) -> None:
+        """While the spinner shows, ``source()``, when not ``None``, replaces its label.
+
+        The override is asked at every tick and shown as it is, without the elapsed time
+        (``None`` removes the override).
+        """
+        self._override = source
 
     def pause(self) -> Callable[[], None]:
         """Hide the spinner until the returned function is called (for a prompt)."""
@@ -118,9 +127,12 @@ class Console:
         try:
             while True:
                 if self._label is not None and not self._paused:
-                    elapsed = time.monotonic() - self._since
-                    text = f"\r{_FRAMES[frame % len(_FRAMES)]} {self._label} ({elapsed:.0f}s)"
-                    self.stderr.write("\r\x1b[K" + text[1:])
+                    shown = self._override() if self._override is not None else None
+                    if shown is None:
+                        elapsed = time.monotonic() - self._since
+                        shown = f"{self._label} ({elapsed:.0f}s)"
+                    text = f"{_FRAMES[frame % len(_FRAMES)]} {shown}"
+                    self.stderr.write("\r\x1b[K" + text)
                     self.stderr.flush()
                     self._drawn = True
                     frame += 1

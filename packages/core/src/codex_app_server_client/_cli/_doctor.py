@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import time
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 
 from ..errors import CodexError, CodexTransportError
+from ._errors import describe
 from ._exit import EXIT_CONNECTION, EXIT_NOT_LOGGED_IN, EXIT_OK
 from ._login import FoundBinary, codex_invocation, find_binary, read_login
 
@@ -33,10 +35,13 @@ class Check:
     exit_code: int = EXIT_OK
 
 
-def _first_line(error: BaseException) -> tuple[str, str]:
-    text = str(error) or type(error).__name__
+def _first_line(
+    error: BaseException, args: argparse.Namespace, *, waited: float | None = None
+) -> tuple[str, str]:
+    """The error's text (in CLI terms, never empty): its first line, and the rest."""
+    text = describe(error, args, waited=waited).strip()
     first, _, rest = text.partition("\n")
-    return first, rest
+    return first.strip() or type(error).__name__, rest
 
 
 class _Doctor:
@@ -75,16 +80,26 @@ class _Doctor:
                 else "pip install openai-codex-cli-bin (in this repository: uv sync), or set "
                 "CODEX_BIN=/path/to/codex, or put `codex` on PATH"
             )
-            self.local_failure("binary", str(exc), fix)
+            self.local_failure("binary", _first_line(exc, self.ctx.args)[0], fix)
             return None
         timeout: float = self.ctx.args.timeout
         try:
             with anyio.fail_after(timeout):
                 done = await anyio.run_process([found.path, "--version"], check=False)
-        except (OSError, TimeoutError) as exc:
+        except TimeoutError:
             self.local_failure(
                 "binary",
-                f"{found.path} (found via {found.source}) does not run: {exc}",
+                f"`{found.path} --version` (found via {found.source}) gave no answer within "
+                f"{timeout:g} s (--timeout {timeout:g})",
+                "check that it is a codex executable and that it can run here (try it by "
+                "hand); raise --timeout if the machine is just slow",
+            )
+            return None
+        except OSError as exc:
+            reason = exc.strerror or _first_line(exc, self.ctx.args)[0]
+            self.local_failure(
+                "binary",
+                f"{found.path} (found via {found.source}) does not run: {reason}",
                 "point CODEX_BIN at a codex executable built for this machine, or reinstall "
                 "openai-codex-cli-bin",
             )
@@ -127,7 +142,7 @@ class _Doctor:
                     if not self.remote:
                         await self.login(client, found)
         except (CodexError, TimeoutError) as exc:
-            first, rest = _first_line(exc)
+            first, rest = _first_line(exc, ctx.args, waited=ctx.args.timeout * 3)
             if answered:
                 self.report(self.lost("login", exc))
                 return
@@ -158,7 +173,7 @@ class _Doctor:
             if answered:
                 self.report(self.lost("login", exc))
                 return
-            first, rest = _first_line(exc)
+            first, rest = _first_line(exc, ctx.args, waited=ctx.args.timeout * 3)
             self.report(
                 Check(
                     "server",
@@ -176,7 +191,8 @@ class _Doctor:
         return Check(
             name,
             "fail",
-            f"the server stopped answering: {_first_line(exc)[0]}",
+            f"the server stopped answering: "
+            f"{_first_line(exc, self.ctx.args, waited=self.ctx.args.timeout * 3)[0]}",
             "run the doctor again; if it persists, run the server by hand to see its errors",
             EXIT_CONNECTION,
         )

@@ -98,7 +98,8 @@ async def read_login(client: CodexClient, *, codex: str, remote: bool) -> LoginS
     try:
         answer: dict[str, Any] = dict(await client.account.read())
     except CodexProtocolError as exc:
-        return LoginState(True, f"the server cannot report its login ({exc.message}); not checked")
+        said = exc.message.strip() or f"JSON-RPC error {exc.code} without a message"
+        return LoginState(True, f"the server cannot report its login ({said}); not checked")
     account = answer.get("account")
     codex_home = client.initialize_result.get("codexHome")
     if isinstance(account, dict):

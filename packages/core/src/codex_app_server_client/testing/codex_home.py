@@ -63,6 +63,7 @@ def render_config_toml(
     sandbox_mode: str = "read-only",
     stream_idle_timeout_ms: int | None = None,
     extra_config: Mapping[str, object] | None = None,
+    provider_options: Mapping[str, object] | None = None,
 ) -> str:
     """The text :func:`write_codex_home` writes to ``config.toml``; see there for the arguments."""
     if approval_policy == "untrusted":
@@ -104,6 +105,7 @@ def render_config_toml(
     }
     if stream_idle_timeout_ms is not None:
         provider["stream_idle_timeout_ms"] = stream_idle_timeout_ms
+    provider.update(provider_options or {})
     sections: list[tuple[str, Mapping[str, object]]] = [
         ("features", features),
         ("analytics", analytics),
@@ -126,6 +128,7 @@ def write_codex_home(
     sandbox_mode: str = "read-only",
     stream_idle_timeout_ms: int | None = None,
     extra_config: Mapping[str, object] | None = None,
+    provider_options: Mapping[str, object] | None = None,
 ) -> dict[str, str]:
     """Create ``path`` as a CODEX_HOME whose only model provider is ``provider_url``.
 
@@ -145,6 +148,11 @@ def write_codex_home(
         stream_idle_timeout_ms: set the provider's SSE idle timeout (for stall tests).
         extra_config: more top-level keys; mapping values become tables, and the
             ``features`` / ``analytics`` mappings are merged over the offline defaults.
+        provider_options: more keys of the ``[model_providers.mock]`` table, merged over the
+            defaults above, e.g. ``{"stream_max_retries": 2}`` to let codex retry a failed
+            model call. Codex 0.163 retries a refused connection without limit whatever these
+            say ("Reconnecting... waiting for network", then waits of 5, 10, 20, 40 and 60 s),
+            unless ``extra_config={"features": {"unbounded_connection_retries": False}}``.
 
     Returns:
         The environment variables to add to the child's environment (today just
@@ -160,6 +168,7 @@ def write_codex_home(
         sandbox_mode=sandbox_mode,
         stream_idle_timeout_ms=stream_idle_timeout_ms,
         extra_config=extra_config,
+        provider_options=provider_options,
     )
     (home / "config.toml").write_text(config, encoding="utf-8")
     # CODEX_HOME is all 0.163.0 needs: with this config, strace showed no connection other
