@@ -27,6 +27,8 @@ async def test_a_fake_url_reaches_the_plugin() -> None:
 class TestMemoryTransportConformance(TransportConformance):
     """The contract, checked on the transport object the plugin hands out."""
 
+    supports_receive_batch = True  # it has receive_batch: run those contracts too
+
     @asynccontextmanager
     async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer]]:
         client_end, server_end = memory_transport_pair()
@@ -35,3 +37,8 @@ class TestMemoryTransportConformance(TransportConformance):
         finally:
             await client_end.aclose()
             await server_end.aclose()
+
+    async def break_abruptly(self, transport: Transport, peer: TransportPeer) -> None:
+        # The server's end vanishes. Over a real wire: kill the server process, or reset
+        # the socket (SO_LINGER 0) or drop it without the protocol's goodbye.
+        await peer.aclose()

@@ -6,6 +6,8 @@ loopback listener of the test; the test's end of that TCP connection is the peer
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +19,7 @@ from anyio.abc import SocketListener, SocketStream
 from codex_app_server_client.plugins import resolve_transport
 from codex_app_server_client.testing.conformance import TransportConformance, TransportPeer
 from codex_app_server_client.transport import Transport
+from codex_app_server_client_stdio import StdioTransport
 
 RELAY = Path(__file__).with_name("_stdio_relay.py")
 
@@ -78,3 +81,8 @@ class TestStdioTransportConformance(TransportConformance):
         # A short grace: the relay outlives stdin EOF by design (to test send_eof), so the
         # tests that close the transport while the peer is still connected reach SIGTERM.
         return open_relayed_stdio(close_grace=0.2)
+
+    async def break_abruptly(self, transport: Transport, peer: TransportPeer) -> None:
+        # The server process dies without a word: its pipes break mid-stream.
+        assert isinstance(transport, StdioTransport)
+        os.kill(transport.pid, signal.SIGKILL)

@@ -8,6 +8,8 @@ the transport contract.
 
 from __future__ import annotations
 
+import socket
+import struct
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -33,10 +35,14 @@ class LineStream:
         self._lock = anyio.Lock()
         self._closed = False
         self._eof = False
+        # Set once the connection broke (reset by the peer): every later call raises it.
+        self._broken: str | None = None
 
     async def send(self, message: bytes) -> None:
         if self._closed:
             raise CodexTransportError("tcpjsonl transport is closed")
+        if self._broken is not None:
+            raise CodexTransportError(f"cannot send: {self._broken}")
         async with self._lock:
             try:
                 await self._stream.send(message + b"\n")
@@ -46,16 +52,20 @@ class LineStream:
     async def receive(self) -> bytes:
         if self._closed:
             raise CodexTransportError("tcpjsonl transport is closed")
+        if self._broken is not None:
+            raise CodexTransportError(self._broken)
         if self._eof:
             raise anyio.EndOfStream
         try:
             return await self._reader.receive_until(b"\n", 64 * 1024 * 1024)
-        except anyio.IncompleteRead:
+        except (anyio.IncompleteRead, anyio.EndOfStream):
+            # The peer closed cleanly (a partial last line is dropped).
             self._eof = True
             raise anyio.EndOfStream from None
-        except (anyio.EndOfStream, anyio.BrokenResourceError):
-            self._eof = True
-            raise anyio.EndOfStream from None
+        except anyio.BrokenResourceError as exc:
+            # A reset is a failure, not a goodbye: it must not look like a clean end.
+            self._broken = f"the tcpjsonl connection broke: {exc.__cause__ or exc!r}"
+            raise CodexTransportError(self._broken) from exc
         except anyio.ClosedResourceError:
             raise CodexTransportError("tcpjsonl transport was closed while receiving") from None
 
@@ -66,6 +76,12 @@ class LineStream:
         self._closed = True
         with anyio.CancelScope(shield=True):
             await self._stream.aclose()
+
+    async def reset(self) -> None:
+        """Vanish without a goodbye: close with a TCP reset (``SO_LINGER`` 0), not a FIN."""
+        raw = self._stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await self.aclose()
 
 
 @asynccontextmanager
@@ -87,7 +103,8 @@ class TcpJsonlPlugin:
 
 
 class TestThirdPartyTransportConformance(TransportConformance):
-    supports_receive_batch = False  # the client's one-message-at-a-time path
+    # supports_receive_batch stays at its default (False): LineStream has no receive_batch,
+    # so the client reads it one message at a time, and the suite checks exactly that.
 
     @asynccontextmanager
     async def open_pair(self) -> AsyncGenerator[tuple[Transport, TransportPeer]]:
@@ -115,3 +132,7 @@ class TestThirdPartyTransportConformance(TransportConformance):
                     yield transport, accepted[0]
                 finally:
                     await accepted[0].aclose()
+
+    async def break_abruptly(self, transport: Transport, peer: TransportPeer) -> None:
+        assert isinstance(peer, LineStream)
+        await peer.reset()

@@ -10,7 +10,7 @@ import anyio
 from codex_app_server_client.plugins import resolve_transport
 from codex_app_server_client.testing.conformance import TransportConformance, TransportPeer
 from codex_app_server_client.transport import Transport
-from codex_app_server_client_ws._testing import serve_websocket
+from codex_app_server_client_ws._testing import WebSocketPeer, serve_websocket
 
 
 class TestWebSocketTransportConformance(TransportConformance):
@@ -26,3 +26,8 @@ class TestWebSocketTransportConformance(TransportConformance):
                 with anyio.fail_after(10):
                     peer = await server.accept()
                 yield transport, peer
+
+    async def break_abruptly(self, transport: Transport, peer: TransportPeer) -> None:
+        # The server's TCP connection ends with no close frame (an abnormal closure).
+        assert isinstance(peer, WebSocketPeer)
+        await peer.drop()

@@ -19,6 +19,11 @@ Keep the plugin module cheap to import: import heavy dependencies inside the ope
 every plugin module is imported the first time any transport is resolved.
 
 Hooks are synchronous. They register factories; all I/O happens later, in the opener.
+
+A broken plugin (one that fails to import, has an ``@hookimpl`` whose name is not a hook
+below, raises from its hook, or returns anything but a list of ``TransportSpec``) is skipped
+with a :class:`~codex_app_server_client.plugins.CodexPluginWarning` naming it; the other
+plugins keep working.
 """
 
 from __future__ import annotations
@@ -44,10 +49,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def codex_app_server_client_transports() -> Sequence[TransportSpec]:  # type: ignore[empty-body]
     """Declare the transports this plugin provides.
 
-    Return one :class:`~codex_app_server_client.transport.TransportSpec` per transport. When
-    several plugins claim the same URL scheme, the spec returned first in pluggy's call order
-    wins: implementations marked ``tryfirst`` come first, then unmarked ones (most recently
-    registered first), then ``trylast`` ones. The first-party ``stdio`` and ``ws`` plugins are
-    marked ``trylast``, so any other installed plugin for ``stdio://``, ``ws://`` or ``wss://``
-    overrides them on purpose, never by accident of install order.
+    Return a list with one :class:`~codex_app_server_client.transport.TransportSpec` per
+    transport (an empty list for none; a tuple is accepted too). When several plugins claim
+    the same URL scheme, the spec returned first in pluggy's call order wins: implementations
+    marked ``tryfirst`` come first, then unmarked ones (most recently registered first), then
+    ``trylast`` ones. The first-party ``stdio`` and ``ws`` plugins are marked ``trylast``, so
+    any other installed plugin for ``stdio://``, ``ws://`` or ``wss://`` overrides them on
+    purpose, never by accident of install order. Implement it as a plain ``@hookimpl``: a hook
+    wrapper is refused.
     """

@@ -5,8 +5,15 @@ first-party ``stdio`` and ``ws`` transports are ordinary plugins found through t
 group ``codex_app_server_client``, exactly as a third-party transport is.
 
 Entry points are loaded lazily: importing this SDK loads none; the first resolution of a URL
-(or :func:`available_transports`) loads them all, once per plugin manager. A plugin whose
-import fails is skipped with a logged warning instead of breaking every other transport.
+(or :func:`available_transports`) loads them all, once per plugin manager.
+
+One broken plugin never breaks the others. A plugin that fails to import, that pluggy rejects
+(a misspelt hook name, a hook taking arguments the hookspec does not have, a hook wrapper),
+whose hook raises, or whose hook returns anything but a list of
+:class:`~codex_app_server_client.transport.TransportSpec` is skipped with a
+:class:`CodexPluginWarning` that names it, says what is wrong and what to do; the other
+plugins keep serving their schemes. Each problem is reported once per plugin manager; the
+traceback, when there is one, is logged at DEBUG level on ``codex_app_server_client.plugins``.
 
 Set the environment variable ``CODEX_APP_SERVER_CLIENT_BLOCK_PLUGINS`` to a comma-separated
 list of entry-point names (for example ``ws`` or ``mytransport``) to keep those plugins from
@@ -18,9 +25,11 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from importlib import metadata
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pluggy
@@ -31,6 +40,7 @@ from .transport import TransportSpec
 
 __all__ = [
     "BLOCK_PLUGINS_ENV",
+    "CodexPluginWarning",
     "PluginManager",
     "available_transports",
     "check_options",
@@ -51,19 +61,37 @@ ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 # to tell the user what to install when a scheme is missing.
 _FIRST_PARTY_EXTRAS = {"stdio": "stdio", "ws": "ws", "wss": "ws"}
 
+_HOOK_NAME = "codex_app_server_client_transports"
+_HOOK_PART = f"has a {_HOOK_NAME} hook that"
+
+
+class CodexPluginWarning(UserWarning):
+    """A transport plugin is broken and was skipped; the other plugins still work.
+
+    The message names the plugin (its entry-point name and module), says what is wrong and
+    what to do. Filter on this category to silence it or, in a plugin's own test suite, to
+    turn it into an error.
+    """
+
 
 class PluginManager(pluggy.PluginManager):
     """A pluggy manager for this SDK's hooks that loads entry points on first use.
 
     Create one with :func:`get_plugin_manager`. Register extra plugins (an object or module
     with ``@hookimpl`` functions) with :meth:`register` at any time; resolution reflects them
-    at the next call.
+    at the next call. A broken plugin is skipped with a :class:`CodexPluginWarning` rather
+    than breaking the others.
     """
 
     def __init__(self, *, load_entry_points: bool = True) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self._entry_points_pending = load_entry_points
+        # Where each entry-point plugin came from ("module:attr"), for messages.
+        self._origins: dict[str, str] = {}
+        # (plugin name, problem) pairs already reported, so a lookup repeated for every
+        # client does not repeat the warning.
+        self._reported: set[tuple[str, str]] = set()
 
     def ensure_loaded(self) -> None:
         """Import and register the entry-point plugins, once; a no-op afterwards."""
@@ -76,32 +104,112 @@ class PluginManager(pluggy.PluginManager):
         for ep in _entry_points():
             if self.is_blocked(ep.name) or self.get_plugin(ep.name) is not None:
                 continue
+            self._origins[ep.name] = ep.value
             try:
                 plugin = ep.load()
-            except Exception:
-                logger.warning(
-                    "transport plugin %r (%s) failed to import and is skipped; add it to %s "
-                    "to silence this",
-                    ep.name,
-                    ep.value,
-                    BLOCK_PLUGINS_ENV,
-                    exc_info=True,
-                )
+            except Exception as exc:
+                self._report(ep.name, "import", f"failed to import ({exc!r})", exc)
                 continue
             self.register(plugin, name=ep.name)
-        self.check_pending()
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin`` (a module or object with ``@hookimpl`` functions).
+
+        Returns its name, or ``None`` when it was not registered: it is blocked, or it is
+        broken (an ``@hookimpl`` whose name is not a hook of this SDK, a hook whose arguments
+        do not match the hookspec, a hook wrapper), which is reported with a
+        :class:`CodexPluginWarning`. Registering the same object or name twice raises
+        :class:`ValueError`, as in pluggy.
+        """
+        label = name if name is not None else self.get_canonical_name(plugin)
+        try:
+            registered = super().register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            self._report(label, "invalid", f"was rejected by pluggy: {exc}", plugin=plugin)
+            return None
+        if registered is None:
+            return None
+        problem = self._hook_problem(plugin)
+        if problem is not None:
+            self.unregister(plugin)
+            self._report(registered, "invalid", problem, plugin=plugin)
+            return None
+        return registered
+
+    def _hook_problem(self, plugin: object) -> str | None:
+        """What is wrong with a just-registered plugin's hooks, or ``None``."""
+        for caller in self.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                if not caller.has_spec() and not impl.optionalhook:
+                    return (
+                        f"has an @hookimpl function named {caller.name!r}, which is not a hook "
+                        f"of this SDK (misspelt? the hook is {_HOOK_NAME!r})"
+                    )
+                if caller.name == _HOOK_NAME and (impl.hookwrapper or impl.wrapper):
+                    return (
+                        f"implements {_HOOK_NAME!r} as a hook wrapper, which this hook does not "
+                        "support; make it a plain @hookimpl that returns a list of TransportSpec"
+                    )
+        return None
 
     def transport_specs(self) -> list[TransportSpec]:
-        """All specs the registered plugins declare, in precedence order (winner first)."""
+        """All specs the registered plugins declare, in precedence order (winner first).
+
+        A plugin whose hook raises or returns anything but a list (or tuple) of
+        :class:`TransportSpec` is skipped, whole, with a :class:`CodexPluginWarning`.
+        """
         self.ensure_loaded()
         specs: list[TransportSpec] = []
-        for result in self.hook.codex_app_server_client_transports():
-            for spec in result:
-                if not isinstance(spec, TransportSpec):
-                    logger.warning("ignoring a non-TransportSpec value from a plugin: %r", spec)
-                    continue
-                specs.append(spec)
+        # pluggy's call order: tryfirst, then plain (last registered first), then trylast.
+        # Each implementation is called on its own so that one failure stays contained.
+        for impl in reversed(self.hook.codex_app_server_client_transports.get_hookimpls()):
+            try:
+                result: object = impl.function()
+            except Exception as exc:
+                self._report(impl.plugin_name, "raised", f"{_HOOK_PART} raised {exc!r}", exc)
+                continue
+            problem = _result_problem(result)
+            if problem is not None:
+                self._report(impl.plugin_name, "returned", f"{_HOOK_PART} {problem}")
+                continue
+            assert isinstance(result, list | tuple)
+            specs.extend(cast("list[TransportSpec] | tuple[TransportSpec, ...]", result))
         return specs
+
+    def _report(
+        self,
+        name: str,
+        kind: str,
+        problem: str,
+        exc: BaseException | None = None,
+        *,
+        plugin: object = None,
+    ) -> None:
+        """Warn, once per plugin and kind of problem, that a plugin is broken and skipped."""
+        if (name, kind) in self._reported:
+            return
+        self._reported.add((name, kind))
+        origin = self._origins.get(name)
+        if origin is None and plugin is None:
+            plugin = self.get_plugin(name)
+        if origin is not None:
+            where = f"transport plugin {name!r} (entry point {origin})"
+            advice = (
+                f"upgrade or fix that package, uninstall it, or set {BLOCK_PLUGINS_ENV}={name} "
+                "to stop loading it"
+            )
+        else:
+            where = f"transport plugin {name!r} ({_plugin_origin(plugin)})"
+            advice = "fix the plugin, or stop registering it"
+        message = (
+            f"{where} {problem}; it is skipped and the other transports still work. To fix: "
+            f"{advice}."
+        )
+        warnings.warn(message, CodexPluginWarning, stacklevel=3)
+        if exc is not None:
+            logger.debug("traceback of the skipped plugin %r", name, exc_info=exc)
 
     def schemes(self) -> dict[str, TransportSpec]:
         """Map each served URL scheme to the spec that wins it."""
@@ -120,6 +228,38 @@ class PluginManager(pluggy.PluginManager):
                     continue
                 table[key] = spec
         return table
+
+
+def _result_problem(result: object) -> str | None:
+    """Why a hook's return value is not a list of specs, or ``None`` when it is one."""
+    if not isinstance(result, list | tuple):
+        return (
+            f"returned {_short_repr(result)} instead of a list of TransportSpec "
+            "(return an empty list to offer none)"
+        )
+    items = cast("list[object] | tuple[object, ...]", result)
+    for index, item in enumerate(items):
+        if not isinstance(item, TransportSpec):
+            return (
+                f"returned a list whose item {index} is {_short_repr(item)}, not a "
+                "codex_app_server_client.transport.TransportSpec"
+            )
+    return None
+
+
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} ({type(value).__qualname__})"
+
+
+def _plugin_origin(plugin: object) -> str:
+    """Where a registered plugin's code lives: a module name or ``module.Class``."""
+    if isinstance(plugin, ModuleType):
+        return f"module {plugin.__name__}"
+    kind = type(plugin)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _blocked_names() -> list[str]:

@@ -16,6 +16,11 @@ checks for any implementation:
   when a child process is involved), and so does ``receive()`` after ``aclose()``. A
   ``receive()`` cancelled by its caller loses no message and leaves the transport usable or
   cleanly closed.
+- A connection that breaks abruptly (the peer vanishes mid-stream: its process is killed,
+  its socket is dropped or reset with no goodbye) ends a waiting ``receive()`` promptly with
+  ``CodexTransportError``, or with ``anyio.EndOfStream`` where the wire cannot tell the break
+  from a clean end; never with another exception, never by hanging. ``send()`` then raises
+  ``CodexTransportError``.
 - ``await aclose()`` releases everything, is idempotent, and finishes in bounded time even
   when the peer does not cooperate: core calls it inside a shielded cancel scope, so the
   implementation must bound its own waits.
@@ -86,10 +91,10 @@ class SupportsReceiveBatch(Protocol):
 
         Ends and failures are those of :meth:`Transport.receive`, raised only once no
         message is left to hand over: messages received before the end come first, in
-        a batch of their own. A cancelled call loses no message and leaves the transport
-        open (core cancels one when a request reading its own answer times out or is
-        cancelled). Calls to ``receive`` and ``receive_batch`` may be mixed; each message
-        is delivered once, in order.
+        a batch of their own. Calls to ``receive`` and ``receive_batch`` may be mixed; each
+        message is delivered once, in order. Core cancels a ``receive_batch`` only when it
+        is shutting the connection down, so what a cancelled call leaves behind is not part
+        of the contract.
         """
         ...
 

@@ -1,15 +1,21 @@
 """The transport conformance contract: an abstract test class every transport must pass.
 
 A transport package proves itself by subclassing :class:`TransportConformance` in its tests
-and telling it how to open a connected pair: the transport under test, and a
-:class:`TransportPeer` that plays the server's side of the same connection::
+and telling it how to open a connected pair (the transport under test, and a
+:class:`TransportPeer` that plays the server's side of the same connection) and how to break
+that connection abruptly::
 
     # tests/test_my_transport_conformance.py
     from codex_app_server_client.testing.conformance import TransportConformance
 
     class TestMyTransport(TransportConformance):
+        supports_receive_batch = True   # if the transport has receive_batch
+
         def open_pair(self):
             return open_my_transport_and_peer()   # async context manager -> (transport, peer)
+
+        async def break_abruptly(self, transport, peer):
+            await peer.reset()   # no goodbye: reset the socket, kill the process, ...
 
 Enable the SDK's pytest plugin (``-p codex_app_server_client.testing.pytest_plugin`` or
 ``pytest_plugins = [...]`` in a conftest) so that the async tests run under anyio. Each
@@ -71,19 +77,23 @@ def _message(tag: str, size: int = 0) -> bytes:
 
 
 class TransportConformance:
-    """The behaviour every transport promises; subclass it and implement :meth:`open_pair`.
+    """The behaviour every transport promises; subclass it and implement :meth:`open_pair`
+    and :meth:`break_abruptly`.
 
     Class attributes a subclass may set:
-        supports_send_eof: whether the transport implements ``send_eof``. The contract checks
-            that the declaration matches the object, then checks ``send_eof`` if present.
-        supports_receive_batch: whether the transport implements ``receive_batch``. ``None``
-            (the default) tests ``receive_batch`` whenever the transport has it; ``True`` or
-            ``False`` also checks that the transport matches the declaration.
+        supports_send_eof: whether the transport implements ``send_eof`` (default ``True``).
+            The contract checks that the declaration matches the object, then checks
+            ``send_eof`` if present.
+        supports_receive_batch: whether the transport implements ``receive_batch`` (default
+            ``False``: it has none, and the client reads it with ``receive`` only). The
+            contract checks that the declaration matches the object; the ``receive_batch``
+            contracts run when it is ``True`` and are skipped, as not applicable, when it is
+            ``False``.
         large_message_bytes: size of the largest-message test (16 MiB by default).
     """
 
     supports_send_eof: ClassVar[bool] = True
-    supports_receive_batch: ClassVar[bool | None] = None
+    supports_receive_batch: ClassVar[bool] = False
     large_message_bytes: ClassVar[int] = 16 * 1024 * 1024
 
     def open_pair(self) -> AbstractAsyncContextManager[tuple[Transport, TransportPeer]]:
@@ -92,6 +102,18 @@ class TransportConformance:
         Leaving it must close both ends and release every resource (processes, sockets).
         """
         raise NotImplementedError("subclass TransportConformance and implement open_pair()")
+
+    async def break_abruptly(self, transport: Transport, peer: TransportPeer) -> None:
+        """Break the connection of a pair from :meth:`open_pair` the way a vanished peer does.
+
+        No clean goodbye: kill the server process (``SIGKILL``), drop or reset the socket
+        without a close frame, or whatever your wire's equivalent of a broken pipe is. Return
+        once the break has happened; the contract then checks how ``transport`` reports it.
+        """
+        raise NotImplementedError(
+            "subclass TransportConformance and implement break_abruptly(transport, peer): "
+            "end the connection without a clean close (kill the process, reset the socket)"
+        )
 
     @pytest.mark.anyio
     async def test_message_round_trips_both_ways(self) -> None:
@@ -245,6 +267,32 @@ class TransportConformance:
             assert len(outcome) == 1
 
     @pytest.mark.anyio
+    async def test_an_abrupt_break_ends_a_waiting_receive_and_fails_later_sends(self) -> None:
+        async with self.open_pair() as (transport, peer):
+            outcome: list[Exception] = []
+
+            async def receive_until_broken() -> None:
+                try:
+                    got = await transport.receive()
+                except Exception as exc:
+                    outcome.append(exc)
+                else:
+                    outcome.append(AssertionError(f"receive returned {got!r}"))
+
+            with anyio.fail_after(WAIT):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(receive_until_broken)
+                    await anyio.wait_all_tasks_blocked()
+                    await self.break_abruptly(transport, peer)
+            [exc] = outcome
+            assert isinstance(exc, anyio.EndOfStream | CodexTransportError), (
+                "a broken connection must end a waiting receive with anyio.EndOfStream or "
+                f"CodexTransportError, not {exc!r}"
+            )
+            with anyio.fail_after(WAIT), pytest.raises(CodexTransportError):
+                await transport.send(b'{"after":"break"}')
+
+    @pytest.mark.anyio
     async def test_a_cancelled_receive_loses_no_message(self) -> None:
         async with self.open_pair() as (transport, peer):
             with anyio.fail_after(WAIT):
@@ -278,12 +326,44 @@ class TransportConformance:
     @pytest.mark.anyio
     async def test_receive_batch_support_matches_the_declaration(self) -> None:
         async with self.open_pair() as (transport, _peer):
+            # The very check the client makes to choose between receive_batch and receive.
             has_it = isinstance(transport, SupportsReceiveBatch)
-            if self.supports_receive_batch is not None:
-                assert has_it == self.supports_receive_batch, (
-                    f"supports_receive_batch = {self.supports_receive_batch}, but the "
-                    f"transport {'has' if has_it else 'lacks'} receive_batch"
+            if self.supports_receive_batch:
+                assert has_it, (
+                    "supports_receive_batch = True, but the transport has no receive_batch"
                 )
+                assert callable(transport.receive_batch), "receive_batch is not callable"
+            else:
+                assert not has_it, (
+                    "the transport has a receive_batch attribute, so the client will call it "
+                    "instead of receive, but supports_receive_batch is False (the default): "
+                    "set supports_receive_batch = True so that its contracts run"
+                )
+
+    @pytest.mark.anyio
+    async def test_the_read_path_the_client_picks_takes_a_burst_then_the_end(self) -> None:
+        # The client reads with receive_batch when the transport has it and with receive
+        # otherwise, until the end of the stream; whichever it picks loses nothing.
+        count = 200
+        expected = [_message(f"read-{i}", 64 + 131 * (i % 3)) for i in range(count)]
+        async with self.open_pair() as (transport, peer):
+            with anyio.fail_after(WAIT):
+                for message in expected:
+                    await peer.send(message)
+                await peer.aclose()
+                got: list[bytes] = []
+                try:
+                    if isinstance(transport, SupportsReceiveBatch):
+                        while True:
+                            batch = await transport.receive_batch()
+                            assert batch, "receive_batch returned an empty list"
+                            got.extend(batch)
+                    else:
+                        while True:
+                            got.append(await transport.receive())
+                except anyio.EndOfStream:
+                    pass
+                assert got == expected
 
     @asynccontextmanager
     async def _open_batching(
@@ -291,11 +371,15 @@ class TransportConformance:
     ) -> AsyncGenerator[tuple[SupportsReceiveBatch, Transport, TransportPeer]]:
         """A connected pair for a ``receive_batch`` contract, each step bounded by WAIT.
 
-        Skips the contract for a transport without ``receive_batch``: it does not apply.
+        Skips the contract when the transport is declared to have no ``receive_batch``: it
+        does not apply (the declaration test checks that the transport really has none).
         """
+        if not self.supports_receive_batch:
+            pytest.skip("supports_receive_batch = False: the client reads with receive only")
         async with self.open_pair() as (transport, peer):
-            if not isinstance(transport, SupportsReceiveBatch):
-                pytest.skip("the transport has no receive_batch")
+            assert isinstance(transport, SupportsReceiveBatch), (
+                "supports_receive_batch = True, but the transport has no receive_batch"
+            )
             with anyio.fail_after(WAIT):
                 yield transport, transport, peer
 
@@ -340,21 +424,6 @@ class TransportConformance:
                 await batching.receive_batch()
             with pytest.raises(anyio.EndOfStream):
                 await batching.receive_batch()
-
-    @pytest.mark.anyio
-    async def test_a_cancelled_receive_batch_loses_no_message_and_leaves_it_usable(
-        self,
-    ) -> None:
-        # Stricter than for receive(): a request reading its own answer calls receive_batch,
-        # and a timeout or its caller may cancel it, so the transport must stay open.
-        async with self._open_batching() as (batching, _transport, peer):
-            await _cancel_while_waiting(batching.receive_batch)
-            await peer.send(b'{"after":"cancel"}')
-            await peer.send(b'{"and":"more"}')
-            got: list[bytes] = []
-            while len(got) < 2:
-                got.extend(await batching.receive_batch())
-            assert got == [b'{"after":"cancel"}', b'{"and":"more"}']
 
     @pytest.mark.anyio
     async def test_receive_batch_after_close_raises_transport_error(self) -> None:
