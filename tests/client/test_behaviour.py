@@ -267,7 +267,7 @@ class SyncDriver:
 
     @property
     def target(self) -> CodexClient:
-        return self.client._target  # pyright: ignore[reportPrivateUsage]
+        return self.client.wrapped
 
     @property
     def closed(self) -> bool:

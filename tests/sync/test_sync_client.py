@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from codex_app_server_client.testing.fake_server import (
     Action,
     agent_message,
     command_approval,
+    retry_error,
     stall,
 )
 
@@ -160,7 +162,7 @@ def test_breaking_out_of_chat_in_a_plain_thread_frees_the_turn(fake: Any) -> Non
             assert step.text == "start"
             break
         gc.collect()
-        target = client._target  # pyright: ignore[reportPrivateUsage]
+        target = client.wrapped
         router = target._router  # pyright: ignore[reportPrivateUsage]
         assert client.portal.call(lambda: dict(router.tracked_turns)) == {}
         # The thread is free for a new turn at once.
@@ -212,7 +214,7 @@ def test_a_ctrl_c_while_waiting_cancels_the_call_on_the_loop(fake: Any) -> None:
                 started.set()
 
         client.on_notification(on_note)
-        target = client._target  # pyright: ignore[reportPrivateUsage]
+        target = client.wrapped
         router = target._router  # pyright: ignore[reportPrivateUsage]
 
         def interrupt_when_started() -> None:
@@ -224,3 +226,61 @@ def test_a_ctrl_c_while_waiting_cancels_the_call_on_the_loop(fake: Any) -> None:
             client.chat_once("wait forever")
         # The cancelled chat_once released its turn on the loop.
         assert client.portal.call(lambda: dict(router.tracked_turns)) == {}
+
+
+def test_approval_timeout_declines_what_a_blocking_handler_left_undecided(fake: Any) -> None:
+    release = threading.Event()
+    asked: list[str] = []
+
+    def slow_human(request: ApprovalRequest) -> ApprovalDecision:
+        asked.append(request.item_id)
+        release.wait(WAIT)  # never answers in time
+        return ApprovalDecision.ACCEPT
+
+    first = [command_approval("rm -rf build"), agent_message("done")]
+    # The stall keeps the request back until the stream has attached to its turn (a request
+    # that comes before the turn/start answer is bound takes the client's setting).
+    second = [stall(), command_approval("rm -rf dist"), agent_message("done")]
+    try:
+        with fake([first, second], approval_handler=slow_human, approval_timeout=0.2) as client:
+            # The constructor's setting, forwarded to the async client.
+            assert client.wrapped.approval_timeout == 0.2
+            results = [client.chat_once("one")]
+            # The property, forwarded too; then the per-call argument overrides it.
+            client.approval_timeout = None
+            assert client.approval_timeout is None
+            assert client.wrapped.approval_timeout is None
+            with client.chat("two", approval_timeout=0.2) as stream:
+                stream.keep_steps()
+                assert next(stream).text == "two"
+                client.notify("fake/release")
+                results.append(stream.collect())
+    finally:
+        release.set()
+    assert len(asked) == 2
+    commands = [s for r in results for s in r.steps if s.item_type == "commandExecution"]
+    assert [s.item["status"] for s in commands] == ["declined", "declined"]
+    assert [r.final_text for r in results] == ["done", "done"]
+
+
+def test_the_blocking_stream_shows_the_servers_retry_notice(fake: Any) -> None:
+    script = [retry_error("Reconnecting... 2/5"), stall(), agent_message("recovered")]
+    with fake([script], inactivity_timeout=None) as client, client.chat("go") as stream:
+        stream.keep_steps()
+        assert stream.retry is None
+        assert next(stream).text == "go"
+        deadline = time.monotonic() + WAIT
+        while stream.retry is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        notice = stream.retry
+        assert notice is not None
+        assert (notice.message, notice.attempt, notice.max_attempts) == (
+            "Reconnecting... 2/5",
+            2,
+            5,
+        )
+        client.notify("fake/release")
+        assert [s.text for s in stream] == ["recovered"]
+        assert stream.retry is None
+        # keep_steps(): the result has every step, also those handed out.
+        assert [s.text for s in stream.result.steps] == ["go", "recovered"]

@@ -22,11 +22,18 @@ S = TypeVar("S")
 
 
 class Runner(Protocol):
-    """What a blocking view needs from its client: run a coroutine to its end on the loop."""
+    """What a blocking view needs from its client: run coroutines on the client's loop.
 
-    def _run(self, func: Callable[[], Awaitable[R]]) -> R: ...
+    The sync client's loop object implements it; the blocking views of one client share it.
+    """
 
-    def _schedule(self, func: Callable[[], Awaitable[object]]) -> None: ...
+    def run(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run ``func()`` on the loop and block the calling thread until it is done."""
+        ...
+
+    def schedule(self, func: Callable[[], Awaitable[object]]) -> None:
+        """Run ``func()`` on the loop for a finalizer (``__del__``); never raises."""
+        ...
 
 
 class SyncProxy(Generic[S]):
@@ -37,6 +44,20 @@ class SyncProxy(Generic[S]):
     def __init__(self, target: S, runner: Runner) -> None:
         self._target = target
         self._runner = runner
+
+    @property
+    def wrapped(self) -> S:
+        """Internal: the async object behind this blocking view.
+
+        Public to this package (the :func:`blocking` descriptors and the tests read it), not
+        part of the supported API: use it only on the client's loop (through ``portal``).
+        """
+        return self._target
+
+    @property
+    def runner(self) -> Runner:
+        """Internal: what runs this view's calls on the client's loop (see :attr:`wrapped`)."""
+        return self._runner
 
     def __repr__(self) -> str:
         return f"<blocking {self._target!r}>"
@@ -72,11 +93,11 @@ class blocking(Generic[S, P, R]):
         if obj is None:
             return self
         method = self._method
-        target = obj._target  # pyright: ignore[reportPrivateUsage]
-        runner = obj._runner  # pyright: ignore[reportPrivateUsage]
+        target = obj.wrapped
+        runner = obj.runner
 
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            return runner._run(lambda: method(target, *args, **kwargs))  # pyright: ignore[reportPrivateUsage]
+            return runner.run(lambda: method(target, *args, **kwargs))
 
         _describe(call, method)
         return call
@@ -103,8 +124,8 @@ class blocking_iter(Generic[S, P, T]):
         if obj is None:
             return self
         method = self._method
-        target = obj._target  # pyright: ignore[reportPrivateUsage]
-        runner = obj._runner  # pyright: ignore[reportPrivateUsage]
+        target = obj.wrapped
+        runner = obj.runner
 
         def call(*args: P.args, **kwargs: P.kwargs) -> SyncIterator[T]:
             # Calling an async generator function runs none of its body: safe in this thread.
@@ -143,7 +164,7 @@ class SyncIterator(Iterator[T]):
                 return False, None
 
         try:
-            more, item = self._runner._run(fetch)  # pyright: ignore[reportPrivateUsage]
+            more, item = self._runner.run(fetch)
         except BaseException:
             self._done = True
             raise
@@ -159,7 +180,7 @@ class SyncIterator(Iterator[T]):
         self._done = True
         aclose: Callable[[], Awaitable[object]] | None = getattr(self._source, "aclose", None)
         if aclose is not None:
-            self._runner._run(aclose)  # pyright: ignore[reportPrivateUsage]
+            self._runner.run(aclose)
 
     def __enter__(self) -> Self:
         return self
@@ -178,4 +199,4 @@ class SyncIterator(Iterator[T]):
         self._done = True
         aclose: Callable[[], Awaitable[object]] | None = getattr(self._source, "aclose", None)
         if aclose is not None:
-            self._runner._schedule(aclose)  # pyright: ignore[reportPrivateUsage]
+            self._runner.schedule(aclose)

@@ -47,7 +47,7 @@ from anyio.abc import TaskStatus
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from . import models
-from ._sync_proxy import SyncIterator, SyncProxy, blocking
+from ._sync_proxy import Runner, SyncIterator, SyncProxy, blocking
 from ._sync_requests import SyncTypedRequests
 from .client import CodexClient as AsyncCodexClient
 from .client import ServerRequestHandler as AsyncServerRequestHandler
@@ -71,6 +71,7 @@ from .models import (
     McpElicitationResponse,
     PermissionsApprovalRequest,
     PermissionsGrant,
+    RetryNotice,
     ReviewDecision,
     Step,
     UserInputRequest,
@@ -194,6 +195,86 @@ def _async_handlers(
     return models.ServerRequestHandlers(**slots)
 
 
+_State: TypeAlias = Literal["new", "open", "closed"]
+
+
+class _Loop:
+    """The event loop thread of one sync client: the :class:`Runner` of the client and of
+    every blocking view, iterator and stream it hands out.
+
+    ``portal``, ``thread`` and ``state`` are set by the client's ``open()``/``close()`` (under
+    its lock); the methods may be called from any thread.
+    """
+
+    __slots__ = ("portal", "state", "thread")
+
+    def __init__(self) -> None:
+        self.portal: BlockingPortal | None = None
+        self.thread: int | None = None
+        """The loop thread's ident, once the loop runs the client."""
+        self.state: _State = "new"
+
+    def on_loop_thread(self) -> bool:
+        """Whether the calling thread is the loop's own."""
+        return threading.get_ident() == self.thread
+
+    def require_portal(self) -> BlockingPortal:
+        """The portal, for a blocking call from the calling thread; raises when there is none
+        (not opened, closed) or when the caller is the loop thread itself."""
+        portal = self.portal
+        if portal is None or self.state != "open":
+            if self.state == "new":
+                raise RuntimeError("the client is not connected; use it with `with` or open()")
+            raise CodexTransportError(
+                "this CodexClient is closed; create a new one to talk to the server again"
+            )
+        if self.on_loop_thread():
+            raise CodexError(
+                "a blocking CodexClient method was called on the client's own event loop "
+                "thread (from a notification listener or an async handler), where it would "
+                "wait for itself forever; make the handler a plain function (it then runs in "
+                "a worker thread) or use the async client's methods there"
+            )
+        return portal
+
+    def run(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run ``func()`` on the client's loop and block until it is done.
+
+        An interrupt of the waiting thread (Ctrl-C, the notebook's stop button) cancels the
+        call on the loop too, so nothing keeps running behind the caller's back.
+        """
+        portal = self.require_portal()
+        unwound = threading.Event()
+
+        async def call() -> R:
+            try:
+                return await func()
+            finally:
+                unwound.set()
+
+        future = portal.start_task_soon(call)
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done() and future.cancel():
+                # Return only once the call has unwound on the loop (a cancelled chat_once
+                # has released its turn); a second interrupt stops this wait too.
+                unwound.wait()
+            raise
+
+    def schedule(self, func: Callable[[], Awaitable[object]]) -> None:
+        """Run ``func()`` on the loop for a finalizer (``__del__``); never raises.
+
+        Waits for it, so a stream dropped after ``break`` has freed its turn when the next
+        line runs, as with the async client.
+        """
+        portal = self.portal
+        if portal is None or self.on_loop_thread():
+            return  # closed: nothing left to free; on the loop: objects free themselves there
+        with contextlib.suppress(Exception):  # e.g. the portal stopped meanwhile
+            portal.start_task_soon(func).result()
+
+
 class _streaming(Generic[P]):
     """``chat = _streaming(AsyncCodexClient.chat)``: the same parameters, a blocking stream."""
 
@@ -215,7 +296,7 @@ class _streaming(Generic[P]):
         def chat(*args: P.args, **kwargs: P.kwargs) -> TurnStream:
             # Argument checks (ValueError, TypeError) happen here, in the caller's thread:
             # building the async stream sends nothing and touches no loop state.
-            return TurnStream(method(obj._target, *args, **kwargs), obj)  # pyright: ignore[reportPrivateUsage]
+            return TurnStream(method(obj.wrapped, *args, **kwargs), obj.runner)
 
         chat.__doc__ = self.__doc__
         return chat
@@ -232,9 +313,9 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
 
     Args:
         target: as for the async :class:`codex_app_server_client.CodexClient`, and so are
-            ``request_timeout``, ``inactivity_timeout``, ``client_info``, ``experimental_api``,
-            ``opt_out_notifications``, ``plugin_manager``, ``wire_log``, ``overload_retries``,
-            ``overload_backoff`` and ``**transport_options``.
+            ``request_timeout``, ``inactivity_timeout``, ``approval_timeout``, ``client_info``,
+            ``experimental_api``, ``opt_out_notifications``, ``plugin_manager``, ``wire_log``,
+            ``overload_retries``, ``overload_backoff`` and ``**transport_options``.
         approval_handler: answers command and file-change approvals: a plain function (run in
             a worker thread, so it may block, e.g. on ``input()``) or an ``async def``
             function (run on the client's loop; it must not block).
@@ -257,6 +338,7 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         *,
         request_timeout: float = 30.0,
         inactivity_timeout: float | None = 180.0,
+        approval_timeout: float | None = None,
         approval_handler: ApprovalHandler | None = None,
         server_request_handlers: ServerRequestHandlers | models.ServerRequestHandlers | None = None,
         client_info: Mapping[str, str] | None = None,
@@ -277,6 +359,7 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
             target,
             request_timeout=request_timeout,
             inactivity_timeout=inactivity_timeout,
+            approval_timeout=approval_timeout,
             approval_handler=None if approval_handler is None else _to_async(approval_handler),
             server_request_handlers=_async_handlers(server_request_handlers),
             client_info=client_info,
@@ -288,16 +371,14 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
             overload_backoff=overload_backoff,
             **transport_options,
         )
-        super().__init__(target_client, self)
+        self._loop = _Loop()
+        super().__init__(target_client, self._loop)
         self.backend = backend
         self._backend_options = dict(backend_options or {})
         self._given_portal = portal
-        self._portal: BlockingPortal | None = None
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
         self._owner: Future[None] | None = None
         self._stop: anyio.Event | None = None
-        self._loop_thread: int | None = None
-        self._state: Literal["new", "open", "closed"] = "new"
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -311,28 +392,29 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         Call :meth:`close` when done (``with`` does it for you). Raises what the async client
         raises on entry (e.g. ``CodexTransportError`` when the server cannot be reached).
         """
+        loop = self._loop
         with self._lock:
-            if self._state != "new":
+            if loop.state != "new":
                 raise RuntimeError("this CodexClient was already opened; create a new one")
-            self._state = "open"
+            loop.state = "open"
         try:
             if self._given_portal is not None:
                 portal = self._given_portal
             else:
                 self._portal_cm = start_blocking_portal(self.backend, self._backend_options)
                 portal = self._portal_cm.__enter__()
-            self._portal = portal
+            loop.portal = portal
             # One task enters and leaves the async client (DESIGN.md: same task), waiting in
             # between for close(); every call runs as its own task beside it.
             self._owner, _ = portal.start_task(self._own, name=f"owner of {self!r}")
         except BaseException:
             self._shutdown_portal()
-            self._state = "closed"
+            loop.state = "closed"
             raise
         return self
 
     async def _own(self, *, task_status: TaskStatus[None]) -> None:
-        self._loop_thread = threading.get_ident()
+        self._loop.thread = threading.get_ident()
         async with self._target:
             self._stop = anyio.Event()
             task_status.started()
@@ -344,15 +426,16 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         Requests and turns still waiting (in other threads) fail with
         :class:`~codex_app_server_client.errors.CodexTransportError`; later calls raise it.
         """
+        loop = self._loop
         with self._lock:
-            if self._state != "open":
-                self._state = "closed"
+            if loop.state != "open":
+                loop.state = "closed"
                 return
-            self._state = "closed"
-        portal, owner, stop = self._portal, self._owner, self._stop
+            loop.state = "closed"
+        portal, owner, stop = loop.portal, self._owner, self._stop
         try:
             if portal is not None and owner is not None and stop is not None:
-                if threading.get_ident() == self._loop_thread:
+                if loop.on_loop_thread():
                     raise CodexError(
                         "close() was called on the client's own event loop thread (from a "
                         "listener or an async handler); close it from your own thread"
@@ -367,7 +450,7 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
 
     def _shutdown_portal(self) -> None:
         cm, self._portal_cm = self._portal_cm, None
-        self._portal = None
+        self._loop.portal = None
         if cm is not None:
             cm.__exit__(None, None, None)
 
@@ -385,68 +468,12 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
     @property
     def closed(self) -> bool:
         """Whether the connection has ended (closed by :meth:`close` or lost)."""
-        return self._state != "open" or self._target.closed
+        return self._loop.state != "open" or self._target.closed
 
     @property
     def portal(self) -> BlockingPortal:
         """The anyio portal of the client's loop: run your own coroutines beside the client."""
-        return self._require_portal()
-
-    # -- running on the loop -------------------------------------------------------------
-
-    def _require_portal(self) -> BlockingPortal:
-        portal = self._portal
-        if portal is None or self._state != "open":
-            if self._state == "new":
-                raise RuntimeError("the client is not connected; use it with `with` or open()")
-            raise CodexTransportError(
-                "this CodexClient is closed; create a new one to talk to the server again"
-            )
-        if threading.get_ident() == self._loop_thread:
-            raise CodexError(
-                "a blocking CodexClient method was called on the client's own event loop "
-                "thread (from a notification listener or an async handler), where it would "
-                "wait for itself forever; make the handler a plain function (it then runs in "
-                "a worker thread) or use the async client's methods there"
-            )
-        return portal
-
-    def _run(self, func: Callable[[], Awaitable[R]]) -> R:
-        """Run ``func()`` on the client's loop and block until it is done.
-
-        An interrupt of the waiting thread (Ctrl-C, the notebook's stop button) cancels the
-        call on the loop too, so nothing keeps running behind the caller's back.
-        """
-        portal = self._require_portal()
-        unwound = threading.Event()
-
-        async def call() -> R:
-            try:
-                return await func()
-            finally:
-                unwound.set()
-
-        future = portal.start_task_soon(call)
-        try:
-            return future.result()
-        except BaseException:
-            if not future.done() and future.cancel():
-                # Return only once the call has unwound on the loop (a cancelled chat_once
-                # has released its turn); a second interrupt stops this wait too.
-                unwound.wait()
-            raise
-
-    def _schedule(self, func: Callable[[], Awaitable[object]]) -> None:
-        """Run ``func()`` on the loop for a finalizer (``__del__``); never raises.
-
-        Waits for it, so a stream dropped after ``break`` has freed its turn when the next
-        line runs, as with the async client.
-        """
-        portal = self._portal
-        if portal is None or threading.get_ident() == self._loop_thread:
-            return  # closed: nothing left to free; on the loop: objects free themselves there
-        with contextlib.suppress(Exception):  # e.g. the portal stopped meanwhile
-            portal.start_task_soon(func).result()
+        return self._loop.require_portal()
 
     # -- raw protocol ----------------------------------------------------------------------
 
@@ -454,7 +481,7 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         self, method: str, params: Mapping[str, Any] | None, *, timeout: float | None
     ) -> Any:
         target = self._target
-        return self._run(lambda: target.request(method, params, timeout=timeout))
+        return self._loop.run(lambda: target.request(method, params, timeout=timeout))
 
     notify = blocking(AsyncCodexClient.notify)
 
@@ -466,7 +493,7 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         another thread). Returns a function that unsubscribes it; both may be called from any
         thread.
         """
-        self._require_portal()
+        self._loop.require_portal()
         with self._lock:
             remove = self._target.on_notification(listener)
 
@@ -524,6 +551,17 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         self._target.inactivity_timeout = value
 
     @property
+    def approval_timeout(self) -> float | None:
+        """Seconds the handlers get to decide a server request before it gets its fail-closed
+        answer (``None``: no limit); may be changed. A turn keeps the value it started with
+        (or its ``chat``/``chat_once`` argument); requests of no turn take the current one."""
+        return self._target.approval_timeout
+
+    @approval_timeout.setter
+    def approval_timeout(self, value: float | None) -> None:
+        self._target.approval_timeout = value
+
+    @property
     def approval_handler(self) -> ApprovalHandler | None:
         """The approval handler given (plain or async); may be replaced."""
         return self._approval_handler
@@ -563,83 +601,83 @@ class CodexClient(SyncProxy[AsyncCodexClient], SyncTypedRequests):
         """Threads: start, resume, fork, read, list (all pages), archive, name, compact, ..."""
         from ._sync_wrappers import Threads
 
-        return Threads(self._target.threads, self)
+        return Threads(self._target.threads, self._loop)
 
     @cached_property
     def turns(self) -> Turns:
         """Raw turn control: start, steer, interrupt (``chat`` is the high-level way)."""
         from ._sync_wrappers import Turns
 
-        return Turns(self._target.turns, self)
+        return Turns(self._target.turns, self._loop)
 
     @cached_property
     def review(self) -> Review:
         """``review/start``."""
         from ._sync_wrappers import Review
 
-        return Review(self._target.review, self)
+        return Review(self._target.review, self._loop)
 
     @cached_property
     def models(self) -> Models:
         """``model/list``."""
         from ._sync_wrappers import Models
 
-        return Models(self._target.models, self)
+        return Models(self._target.models, self._loop)
 
     @cached_property
     def account(self) -> Account:
         """Account: read, rate limits, login start/cancel, logout."""
         from ._sync_wrappers import Account
 
-        return Account(self._target.account, self)
+        return Account(self._target.account, self._loop)
 
     @cached_property
     def config(self) -> Config:
         """Configuration: read, write a value, batch write."""
         from ._sync_wrappers import Config
 
-        return Config(self._target.config, self)
+        return Config(self._target.config, self._loop)
 
     @cached_property
     def command(self) -> Command:
         """``command/exec`` and its write/resize/terminate companions."""
         from ._sync_wrappers import Command
 
-        return Command(self._target.command, self)
+        return Command(self._target.command, self._loop)
 
     @cached_property
     def fs(self) -> Fs:
         """Files on the server's machine (absolute paths): read, write, list, remove, copy."""
         from ._sync_wrappers import Fs
 
-        return Fs(self._target.fs, self)
+        return Fs(self._target.fs, self._loop)
 
     @cached_property
     def skills(self) -> Skills:
         """``skills/list``."""
         from ._sync_wrappers import Skills
 
-        return Skills(self._target.skills, self)
+        return Skills(self._target.skills, self._loop)
 
     @cached_property
     def mcp(self) -> Mcp:
         """MCP server status."""
         from ._sync_wrappers import Mcp
 
-        return Mcp(self._target.mcp, self)
+        return Mcp(self._target.mcp, self._loop)
 
 
 class TurnStream(SyncIterator[Step]):
     """The steps of one turn as they complete: ``for step in client.chat(...)``.
 
-    The blocking form of the async :class:`codex_app_server_client.client.TurnStream`: each
+    The blocking form of the async :class:`codex_app_server_client.TurnStream`: each
     ``next()`` waits for the next completed step; iteration ends when the turn ends, and
     :attr:`result` then holds the :class:`~codex_app_server_client.models.ChatResult`. Leaving
     early (``break``), :meth:`close` or leaving ``with`` stops tracking the turn on this client.
     """
 
-    def __init__(self, stream: AsyncTurnStream, client: CodexClient) -> None:
-        super().__init__(stream, client)
+    def __init__(self, stream: AsyncTurnStream, runner: Runner) -> None:
+        super().__init__(stream, runner)
         self._stream = stream
 
     @property
@@ -656,6 +694,22 @@ class TurnStream(SyncIterator[Step]):
     def turn_id(self) -> str | None:
         """The turn, once ``turn/start`` has answered."""
         return self._stream.turn_id
+
+    @property
+    def retry(self) -> RetryNotice | None:
+        """The server's latest retry notice for this turn while it is retrying the model
+        request (``None`` once the turn progresses again, or when it never retried).
+
+        As the async stream's :attr:`~codex_app_server_client.TurnStream.retry`:
+        retries are not progress, so a turn that only retries for ``inactivity_timeout``
+        raises :class:`~codex_app_server_client.errors.CodexTurnInactiveError`.
+        """
+        return self._stream.retry
+
+    def keep_steps(self) -> None:
+        """Keep every step for :attr:`result` instead of letting go of those handed out
+        (what ``chat_once`` does; call before iterating)."""
+        self._stream.keep_steps()
 
     def collect(self) -> ChatResult:
         """Run the turn to its end and return its result."""

@@ -221,6 +221,14 @@ class TurnState:
 
     def apply(self, method: str, params: dict[str, Any]) -> None:
         """Fold one notification of this turn (its method and params) into the state."""
+        if method == "item/completed":  # most of a turn's events: checked first
+            self.progress += 1
+            self.retry = None
+            item = params.get("item")
+            if isinstance(item, dict):
+                self._item_completed(cast("dict[str, Any]", item))
+            self.notify()
+            return
         if method == "error" and params.get("willRetry") is True:
             self.retry = retry_notice(params.get("error"))
             logger.warning(
@@ -232,11 +240,7 @@ class TurnState:
             return
         self.progress += 1
         self.retry = None
-        if method == "item/completed":
-            item = params.get("item")
-            if isinstance(item, dict):
-                self._item_completed(cast("dict[str, Any]", item))
-        elif method == "item/agentMessage/delta":
+        if method == "item/agentMessage/delta":
             item_id = params.get("itemId")
             delta = params.get("delta")
             if isinstance(item_id, str) and isinstance(delta, str):
@@ -507,6 +511,13 @@ class TurnRouter:
         hook = self._hooks.get(method)
         if hook is not None:
             hook(Notification(method, params))
+        turn_id = params.get("turnId")
+        if isinstance(turn_id, str):
+            # Item and delta events name their turn: one lookup for most of the traffic.
+            state = self._turns.get(turn_id)
+            if state is not None:
+                state.apply(method, params)
+                return state
         thread_id, turn_id = _turn_key(method, params)
         if turn_id is not None:
             state = self._turns.get(turn_id)
