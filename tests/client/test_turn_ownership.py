@@ -43,6 +43,7 @@ from codex_app_server_client.testing import MemoryTransport, memory_transport_pa
 from codex_app_server_client.testing.fake_server import (
     FakeAppServer,
     agent_message,
+    before_response,
     command_approval,
     complete,
     notify,
@@ -603,3 +604,20 @@ async def test_a_dropped_stream_is_only_queued_by_its_finalizer_and_freed_at_the
             assert router.leftovers() == {}
             assert router.get(turn_id) is None
             fake.release()
+
+
+async def test_an_approval_sent_before_the_turn_start_answer_takes_the_calls_approval_timeout(
+    anyio_backend: str,
+) -> None:
+    never = anyio.Event()
+
+    async def absent(request: ApprovalRequest) -> ApprovalDecision:
+        await never.wait()
+        return ApprovalDecision.ACCEPT
+
+    script = [before_response(command_approval("early")), agent_message("carried on")]
+    async with served([script], approval_handler=absent) as (client, fake, _end):
+        with anyio.fail_after(WAIT):
+            result = await client.chat_once("go", approval_timeout=INACTIVE)
+    assert result.final_text == "carried on"
+    assert [d.decision for d in fake.decisions] == ["decline"]

@@ -101,7 +101,7 @@ class TurnRegistry:
             )
             self._loaded_threads.add(thread_id)  # in case the answer carried no thread
         router = self.router
-        router.begin(thread_id)
+        router.begin(thread_id, approval_timeout=approval_timeout)
         try:
             answer = await self._request("turn/start", {"threadId": thread_id, **params}, None)
             turn_id = _required_id(answer, "turn", "turn/start")
@@ -231,7 +231,14 @@ class TurnRegistry:
         turn_id = request.params.get("turnId")
         state = self.router.get(turn_id) if isinstance(turn_id, str) else None
         if state is None:
-            yield RequestHandling(default_timeout)
+            # Perhaps its turn is being started and not named yet: it takes that turn's limit.
+            thread_id = request.params.get("threadId")
+            starting, timeout = (
+                self.router.starting_approval_timeout(thread_id)
+                if isinstance(thread_id, str)
+                else (False, None)
+            )
+            yield RequestHandling(timeout if starting else default_timeout)
             return
         handling = RequestHandling(state.approval_timeout)
         state.request_started(request.request_id, handling)

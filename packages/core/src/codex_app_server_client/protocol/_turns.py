@@ -226,8 +226,9 @@ class TurnState:
             self.retry = None
             item = params.get("item")
             if isinstance(item, dict):
-                self._item_completed(cast("dict[str, Any]", item))
-            self.notify()
+                self._item_completed(item)  # pyright: ignore[reportUnknownArgumentType]
+            if self.waiters:
+                self.notify()
             return
         if method == "error" and params.get("willRetry") is True:
             self.retry = retry_notice(params.get("error"))
@@ -263,7 +264,8 @@ class TurnState:
             usage = params.get("tokenUsage")
             if isinstance(usage, dict):
                 self.usage = cast("dict[str, Any]", usage)
-        self.notify()
+        if self.waiters:
+            self.notify()
 
     def _item_completed(self, item: dict[str, Any]) -> None:
         """A new step; keeps the final-answer candidates current."""
@@ -325,7 +327,7 @@ def _turn_key(method: str, params: dict[str, Any]) -> tuple[str | None, str | No
 class TurnRouter:
     """The turns one client tracks: routing of notifications and the rules of ownership."""
 
-    __slots__ = ("_abandoned", "_buffers", "_by_thread", "_hooks", "_turns")
+    __slots__ = ("_abandoned", "_buffers", "_by_thread", "_hooks", "_starting", "_turns")
 
     def __init__(self, hooks: Mapping[str, Callable[[Notification], object]] | None = None) -> None:
         """``hooks`` maps a method to a function that sees its notifications too (before they
@@ -334,6 +336,9 @@ class TurnRouter:
         # The same turns by thread, so that checking one thread does not scan them all.
         self._by_thread: dict[str, dict[str, TurnState]] = {}
         self._buffers: dict[str, list[tuple[str, Notification]]] = {}
+        # The approval timeout of the turn being started on each thread (its server requests
+        # may come before the turn/start answer names the turn).
+        self._starting: dict[str, float | None] = {}
         self._hooks: dict[str, Callable[[Notification], object]] = dict(hooks or {})
         # Turns whose caller was garbage-collected mid-turn; released at the next operation
         # (a finalizer must not change these tables while the reader may be using them).
@@ -365,7 +370,7 @@ class TurnRouter:
 
     # -- starting and binding ------------------------------------------------------------
 
-    def begin(self, thread_id: str) -> None:
+    def begin(self, thread_id: str, *, approval_timeout: float | None = None) -> None:
         """A ``turn/start`` is about to be sent on ``thread_id``: check the thread is free,
         then buffer its events until :meth:`bind` or :meth:`abandon`.
 
@@ -387,10 +392,18 @@ class TurnRouter:
                 "it, resume it with its continuation, or cancel() it first"
             )
         self._buffers[thread_id] = []
+        self._starting[thread_id] = approval_timeout
+
+    def starting_approval_timeout(self, thread_id: str) -> tuple[bool, float | None]:
+        """Whether a turn is being started on ``thread_id``, and its approval timeout."""
+        if thread_id in self._starting:
+            return True, self._starting[thread_id]
+        return False, None
 
     def abandon(self, thread_id: str) -> None:
         """The ``turn/start`` on ``thread_id`` failed or was cancelled: drop its buffer."""
         self._buffers.pop(thread_id, None)
+        self._starting.pop(thread_id, None)
 
     def bind(
         self, thread_id: str, turn_id: str, *, approval_timeout: float | None = None
@@ -398,6 +411,7 @@ class TurnRouter:
         """The ``turn/start`` response named the turn: track it, attached to its starter,
         and replay its early events."""
         buffered = self._buffers.pop(thread_id, [])
+        self._starting.pop(thread_id, None)
         state = self._turns.get(turn_id)
         if state is None:
             state = TurnState(thread_id, turn_id, approval_timeout=approval_timeout)
