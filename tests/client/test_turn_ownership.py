@@ -65,17 +65,20 @@ from .test_behaviour import memory_client as memory_client  # a fixture
 pytestmark = pytest.mark.anyio
 
 
-def turn_of(client: Driver) -> list[Continuation]:
-    """Filled with a continuation (cursor 0) for each turn the server starts."""
+def turn_of(client: Driver) -> tuple[list[Continuation], anyio.Event]:
+    """Filled with a continuation (cursor 0) for each turn the server starts, and an event
+    set at the first (listeners of the sync API run a little behind its steps)."""
     started: list[Continuation] = []
+    seen = anyio.Event()
 
     def listener(note: Notification) -> None:
         if note.method == "turn/started":
             turn: Any = note.params.get("turn")
             started.append(Continuation(str(note.params["threadId"]), str(turn["id"]), 0))
+            seen.set()
 
     client.on_notification(listener)
-    return started
+    return started, seen
 
 
 @asynccontextmanager
@@ -104,7 +107,7 @@ async def test_cancel_from_another_task_ends_the_iterating_task_with_the_interru
 ) -> None:
     script = [agent_message("first"), stall(), agent_message("never said")]
     async with memory_client([script], inactivity_timeout=None) as (client, _control):
-        started = turn_of(client)
+        started, turn_seen = turn_of(client)
         seen: list[Step] = []
         first = anyio.Event()
         outcome: list[ChatResult] = []
@@ -121,6 +124,7 @@ async def test_cancel_from_another_task_ends_the_iterating_task_with_the_interru
 
                 tg.start_soon(iterate)
                 await first.wait()
+                await turn_seen.wait()
                 cancelled = await client.cancel(started[0])
         await tables_empty(client)
     assert cancelled.status == "interrupted"
@@ -239,7 +243,6 @@ async def test_aclose_from_another_task_fails_every_waiter_and_the_block_exits(
     outcomes: list[type[BaseException]] = []
     with anyio.fail_after(WAIT):
         async with served([[stall()]], inactivity_timeout=None) as (client, fake, _end):
-            fake.ignore_next(1)  # the first request, thread/list, is never answered
             async with anyio.create_task_group() as tg:
 
                 async def waits(call: Any) -> None:
@@ -252,9 +255,11 @@ async def test_aclose_from_another_task_fails_every_waiter_and_the_block_exits(
                 client.on_notification(
                     lambda n: stalled.set() if n.method == "item/completed" else None
                 )
-                tg.start_soon(waits, lambda: client.request("thread/list", {}))
                 tg.start_soon(waits, lambda: client.chat_once("go"))
                 await stalled.wait()
+                fake.ignore_next(1)  # this request is never answered
+                tg.start_soon(waits, lambda: client.request("thread/list", {}))
+                await anyio.lowlevel.checkpoint()
                 tg.start_soon(client.aclose)
             reached.append("inside")
         reached.append("after the block")
